@@ -75,12 +75,18 @@ impl Signature {
         match suite {
             CryptoSuite::Ecdsa => {
                 if bytes.len() != Self::ECDSA_LEN {
-                    return Err(CryptoError::MalformedSignature("secp256k1 signature must be 65 bytes"));
+                    return Err(CryptoError::MalformedSignature(
+                        "secp256k1 signature must be 65 bytes",
+                    ));
                 }
                 let y_parity = match bytes[64] {
                     0 => false,
                     1 => true,
-                    _ => return Err(CryptoError::MalformedSignature("recovery id must be 0 or 1")),
+                    _ => {
+                        return Err(CryptoError::MalformedSignature(
+                            "recovery id must be 0 or 1",
+                        ));
+                    }
                 };
                 Ok(Self::Ecdsa {
                     r: B256::from_slice(&bytes[..32]),
@@ -90,7 +96,9 @@ impl Signature {
             }
             CryptoSuite::Sm => {
                 if bytes.len() != Self::SM_LEN {
-                    return Err(CryptoError::MalformedSignature("SM2 signature must be 128 bytes"));
+                    return Err(CryptoError::MalformedSignature(
+                        "SM2 signature must be 128 bytes",
+                    ));
                 }
                 let mut public = [0u8; 64];
                 public.copy_from_slice(&bytes[64..]);

@@ -67,8 +67,11 @@ pub fn sm2_message_digest(public: &PublicKey, msg: &[u8]) -> B256 {
 fn verifying_key(public: &PublicKey) -> Result<VerifyingKey, CryptoError> {
     let mut sec1 = [4u8; 65];
     sec1[1..].copy_from_slice(public.as_bytes());
-    VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, &sec1)
-        .map_err(|_| CryptoError::InvalidPublicKey { suite: crate::CryptoSuite::Sm })
+    VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, &sec1).map_err(|_| {
+        CryptoError::InvalidPublicKey {
+            suite: crate::CryptoSuite::Sm,
+        }
+    })
 }
 
 pub(crate) fn validate_public(public: &PublicKey) -> bool {
@@ -86,7 +89,8 @@ pub fn sm2_verify_message(
         .map_err(|_| CryptoError::MalformedSignature("SM2 r and s must be in [1, n-1]"))?;
     let vk = verifying_key(public)?;
     let e = sm2_message_digest(public, msg);
-    vk.verify_prehash(e.as_slice(), &sig).map_err(|_| CryptoError::BadSignature)
+    vk.verify_prehash(e.as_slice(), &sig)
+        .map_err(|_| CryptoError::BadSignature)
 }
 
 pub(crate) fn signing_key(secret: &[u8; 32]) -> Result<SigningKey, CryptoError> {
@@ -105,7 +109,9 @@ pub(crate) fn sign(sk: &SigningKey, public: &PublicKey, msg: &[u8]) -> Signature
     // Signing a 32-byte digest with a valid key cannot fail: the crate only errors on a
     // prehash of the wrong length or after exhausting its deterministic nonce retries.
     #[allow(clippy::expect_used)]
-    let sig: Sm2Signature = sk.sign_prehash(e.as_slice()).expect("SM2 signing of a 32-byte digest");
+    let sig: Sm2Signature = sk
+        .sign_prehash(e.as_slice())
+        .expect("SM2 signing of a 32-byte digest");
     Signature::Sm {
         r: B256::from_slice(&sig.r_bytes()),
         s: B256::from_slice(&sig.s_bytes()),

@@ -7,7 +7,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The crypto suite of a chain, fixed in its genesis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CryptoSuite {
     /// secp256k1 ECDSA and Keccak-256: Ethereum compatible.
@@ -60,7 +62,10 @@ impl CryptoSuite {
                 sm::sm2_verify_message(public, digest.as_slice(), r, s)?;
                 Ok(*public)
             }
-            (expected, sig) => Err(CryptoError::WrongSuite { expected, got: sig.suite() }),
+            (expected, sig) => Err(CryptoError::WrongSuite {
+                expected,
+                got: sig.suite(),
+            }),
         }
     }
 
@@ -89,7 +94,11 @@ impl CryptoSuite {
             Self::Ecdsa => secp::validate_public(public),
             Self::Sm => sm::validate_public(public),
         };
-        if ok { Ok(()) } else { Err(CryptoError::InvalidPublicKey { suite: self }) }
+        if ok {
+            Ok(())
+        } else {
+            Err(CryptoError::InvalidPublicKey { suite: self })
+        }
     }
 
     /// The suite's name as used in configuration files: `ecdsa` or `sm`.
@@ -113,12 +122,17 @@ impl FromStr for CryptoSuite {
         match s {
             "ecdsa" | "secp256k1" => Ok(Self::Ecdsa),
             "sm" | "sm2" | "gm" | "guomi" => Ok(Self::Sm),
-            other => Err(format!("unknown crypto suite {other:?} (expected \"ecdsa\" or \"sm\")")),
+            other => Err(format!(
+                "unknown crypto suite {other:?} (expected \"ecdsa\" or \"sm\")"
+            )),
         }
     }
 }
 
 /// An incremental hash of either suite.
+// Hashers live on the stack for the length of one hash; boxing the larger one would cost an
+// allocation per hash on the hottest path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Hasher {
     /// Keccak-256.

@@ -1,6 +1,8 @@
 //! Standard test vectors: SM3 (GB/T 32905), SM2 (GB/T 32918 / GM/T 0003.5 Annex A), Keccak-256,
 //! known Ethereum private key → address pairs, and secp256k1 malleability rules.
 
+#![allow(clippy::unwrap_used)]
+
 use alloy_primitives::{Address, B256, address, b256, hex};
 use jinlian_crypto::{
     CryptoError, CryptoSuite, KeyFile, KeyPair, PublicKey, Signature, sm2_message_digest,
@@ -59,7 +61,10 @@ fn sm2_public_key_of_gbt_example() {
 #[test]
 fn sm2_digest_of_gbt_example() {
     // e = SM3(Z_A || "message digest"), with Z_A from the default id and the example key.
-    assert_eq!(sm2_message_digest(&PublicKey(GBT_PUBLIC), b"message digest"), GBT_E);
+    assert_eq!(
+        sm2_message_digest(&PublicKey(GBT_PUBLIC), b"message digest"),
+        GBT_E
+    );
 }
 
 #[test]
@@ -72,7 +77,10 @@ fn sm2_verifies_gbt_example_signature_and_refuses_tampering() {
     );
     let mut s = GBT_S;
     s.0[31] ^= 1;
-    assert_eq!(sm2_verify_message(&public, b"message digest", &GBT_R, &s), Err(CryptoError::BadSignature));
+    assert_eq!(
+        sm2_verify_message(&public, b"message digest", &GBT_R, &s),
+        Err(CryptoError::BadSignature)
+    );
     let mut other = GBT_PUBLIC;
     other[63] ^= 1; // no longer on the curve
     assert!(matches!(
@@ -91,25 +99,46 @@ fn sm2_sign_recover_roundtrip_and_wrong_digest() {
     let digest = CryptoSuite::Sm.hash(b"tx");
     let sig = key.sign(&digest);
     assert_eq!(sig.to_bytes().len(), 128);
-    assert_eq!(CryptoSuite::Sm.recover(&digest, &sig).unwrap(), key.public());
+    assert_eq!(
+        CryptoSuite::Sm.recover(&digest, &sig).unwrap(),
+        key.public()
+    );
     assert_eq!(
         CryptoSuite::Sm.recover(&CryptoSuite::Sm.hash(b"tx2"), &sig),
         Err(CryptoError::BadSignature)
     );
     // A signature that carries someone else's key does not verify.
     let other = KeyPair::from_secret(CryptoSuite::Sm, &[9u8; 32]).unwrap();
-    let Signature::Sm { r, s, .. } = sig else { panic!("suite") };
-    let forged = Signature::Sm { r, s, public: other.public() };
-    assert_eq!(CryptoSuite::Sm.recover(&digest, &forged), Err(CryptoError::BadSignature));
+    let Signature::Sm { r, s, .. } = sig else {
+        panic!("suite")
+    };
+    let forged = Signature::Sm {
+        r,
+        s,
+        public: other.public(),
+    };
+    assert_eq!(
+        CryptoSuite::Sm.recover(&digest, &forged),
+        Err(CryptoError::BadSignature)
+    );
     // SM address = last 20 bytes of SM3(public key).
-    assert_eq!(key.address(), Address::from_slice(&CryptoSuite::Sm.hash(&GBT_PUBLIC)[12..]));
+    assert_eq!(
+        key.address(),
+        Address::from_slice(&CryptoSuite::Sm.hash(&GBT_PUBLIC)[12..])
+    );
 }
 
 #[test]
 fn known_ethereum_keys_give_known_addresses() {
     let cases: [(B256, Address); 4] = [
-        (B256::with_last_byte(1), address!("7E5F4552091A69125d5DfCb7b8C2659029395Bdf")),
-        (B256::with_last_byte(2), address!("2B5AD5c4795c026514f8317c7a215E218DcCD6cF")),
+        (
+            B256::with_last_byte(1),
+            address!("7E5F4552091A69125d5DfCb7b8C2659029395Bdf"),
+        ),
+        (
+            B256::with_last_byte(2),
+            address!("2B5AD5c4795c026514f8317c7a215E218DcCD6cF"),
+        ),
         (
             // The first development account of Hardhat and Anvil.
             b256!("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
@@ -126,7 +155,10 @@ fn known_ethereum_keys_give_known_addresses() {
         assert_eq!(key.address(), want, "secret {secret}");
         let digest = CryptoSuite::Ecdsa.hash(b"hello");
         let sig = key.sign(&digest);
-        assert_eq!(CryptoSuite::Ecdsa.recover_address(&digest, &sig).unwrap(), want);
+        assert_eq!(
+            CryptoSuite::Ecdsa.recover_address(&digest, &sig).unwrap(),
+            want
+        );
     }
 }
 
@@ -156,22 +188,42 @@ fn secp256k1_high_s_and_malleated_signatures_are_refused() {
     let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x11u8; 32]).unwrap();
     let digest = CryptoSuite::Ecdsa.hash(b"pay 10");
     let sig = key.sign(&digest);
-    let Signature::Ecdsa { r, s, y_parity } = sig else { panic!("suite") };
+    let Signature::Ecdsa { r, s, y_parity } = sig else {
+        panic!("suite")
+    };
     assert!(s.0 <= sub_from_n(s).0, "our signer must produce low-S");
     // The malleated twin (r, n - s, !v) is mathematically valid for the same key; we refuse it.
-    let twin = Signature::Ecdsa { r, s: sub_from_n(s), y_parity: !y_parity };
-    assert_eq!(CryptoSuite::Ecdsa.recover(&digest, &twin), Err(CryptoError::HighS));
+    let twin = Signature::Ecdsa {
+        r,
+        s: sub_from_n(s),
+        y_parity: !y_parity,
+    };
+    assert_eq!(
+        CryptoSuite::Ecdsa.recover(&digest, &twin),
+        Err(CryptoError::HighS)
+    );
     // Out-of-range and zero values.
     for (r2, s2) in [(B256::ZERO, s), (r, B256::ZERO), (SECP_N, s), (r, SECP_N)] {
-        let bad = Signature::Ecdsa { r: r2, s: s2, y_parity };
+        let bad = Signature::Ecdsa {
+            r: r2,
+            s: s2,
+            y_parity,
+        };
         assert!(matches!(
             CryptoSuite::Ecdsa.recover(&digest, &bad),
             Err(CryptoError::MalformedSignature(_))
         ));
     }
     // The wrong parity recovers some other key, never ours.
-    let flipped = Signature::Ecdsa { r, s, y_parity: !y_parity };
-    assert_ne!(CryptoSuite::Ecdsa.recover(&digest, &flipped).ok(), Some(key.public()));
+    let flipped = Signature::Ecdsa {
+        r,
+        s,
+        y_parity: !y_parity,
+    };
+    assert_ne!(
+        CryptoSuite::Ecdsa.recover(&digest, &flipped).ok(),
+        Some(key.public())
+    );
     assert_eq!(
         CryptoSuite::Ecdsa.verify(&digest, &flipped, &key.public()),
         Err(CryptoError::BadSignature)
@@ -221,7 +273,10 @@ fn key_file_roundtrip_and_tampering() {
             &format!("{:?}", other.address()).to_lowercase()[2..],
         );
         assert_ne!(tampered, text);
-        assert!(matches!(KeyFile::parse(&tampered), Err(CryptoError::InvalidKeyFile(_))));
+        assert!(matches!(
+            KeyFile::parse(&tampered),
+            Err(CryptoError::InvalidKeyFile(_))
+        ));
     }
     assert!(KeyFile::parse("not json").is_err());
     assert!(KeyFile::parse(r#"{"suite":"rsa","secret_key":"0x01"}"#).is_err());
@@ -234,8 +289,17 @@ fn node_id_text_forms() {
     let hex = key.public().to_string();
     assert_eq!(hex.len(), 128);
     assert_eq!(hex.parse::<PublicKey>().unwrap(), key.public());
-    assert_eq!(format!("0x04{hex}").parse::<PublicKey>().unwrap(), key.public());
+    assert_eq!(
+        format!("0x04{hex}").parse::<PublicKey>().unwrap(),
+        key.public()
+    );
     assert!(hex[2..].parse::<PublicKey>().is_err());
-    CryptoSuite::Ecdsa.validate_public_key(&key.public()).unwrap();
-    assert!(CryptoSuite::Ecdsa.validate_public_key(&PublicKey([1u8; 64])).is_err());
+    CryptoSuite::Ecdsa
+        .validate_public_key(&key.public())
+        .unwrap();
+    assert!(
+        CryptoSuite::Ecdsa
+            .validate_public_key(&PublicKey([1u8; 64]))
+            .is_err()
+    );
 }
