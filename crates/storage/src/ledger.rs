@@ -1,0 +1,455 @@
+//! The ledger schema: blocks, transactions, receipts, state and indexes over a [`KvStore`].
+
+use crate::{Entry, KvRead, KvStore, RedbStore, StoreError, Table, WriteBatch};
+use alloy_primitives::B256;
+use alloy_rlp::Decodable;
+use jinlian_crypto::CryptoSuite;
+use jinlian_primitives::{
+    Block, BlockTx, Certificate, Header, Height, Receipt, RecoveredTx, Transaction,
+};
+use std::path::Path;
+
+/// Value of the format marker under `meta/format`.
+pub const LEDGER_FORMAT: &[u8] = b"jinlian-ledger/1";
+
+const META_FORMAT: &[u8] = b"format";
+const META_SUITE: &[u8] = b"suite";
+const META_HEAD: &[u8] = b"head";
+const META_GENESIS: &[u8] = b"genesis";
+
+/// The last committed block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// Its height.
+    pub height: Height,
+    /// Its hash.
+    pub hash: B256,
+}
+
+/// Where a transaction sits in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    /// Block height.
+    pub height: Height,
+    /// Position in the block.
+    pub index: u32,
+}
+
+/// A state change of a block: set a key, or delete it with `None`.
+pub type StateWrite = (Vec<u8>, Option<Vec<u8>>);
+
+/// The ledger of one group.
+///
+/// [`Ledger::commit_block`] writes a block with its transactions, receipts, state writes and
+/// indexes, and moves the head, in one durable transaction: after a crash the ledger holds
+/// every block up to the head completely and nothing of later blocks.
+#[derive(Debug)]
+pub struct Ledger<S: KvStore> {
+    store: S,
+    suite: CryptoSuite,
+}
+
+impl Ledger<RedbStore> {
+    /// Opens (or creates) the redb ledger file at `path` for a chain of `suite`.
+    pub fn open(path: impl AsRef<Path>, suite: CryptoSuite) -> Result<Self, StoreError> {
+        Self::new(RedbStore::open(path)?, suite)
+    }
+}
+
+fn height_key(h: Height) -> [u8; 8] {
+    h.0.to_be_bytes()
+}
+
+fn tx_key(h: Height, index: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&h.0.to_be_bytes());
+    k[8..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Corrupt(what)
+}
+
+fn decode_exact<T: Decodable>(bytes: &[u8], what: impl Fn() -> String) -> Result<T, StoreError> {
+    let mut buf = bytes;
+    let v = T::decode(&mut buf).map_err(|e| corrupt(format!("{}: {e}", what())))?;
+    if !buf.is_empty() {
+        return Err(corrupt(format!("{}: trailing bytes", what())));
+    }
+    Ok(v)
+}
+
+fn parse_location(bytes: &[u8]) -> Result<TxLocation, StoreError> {
+    let k: [u8; 12] = bytes
+        .try_into()
+        .map_err(|_| corrupt("tx index entry is not 12 bytes".into()))?;
+    let mut h = [0u8; 8];
+    h.copy_from_slice(&k[..8]);
+    let mut i = [0u8; 4];
+    i.copy_from_slice(&k[8..]);
+    Ok(TxLocation {
+        height: Height(u64::from_be_bytes(h)),
+        index: u32::from_be_bytes(i),
+    })
+}
+
+fn parse_height(bytes: &[u8]) -> Result<Height, StoreError> {
+    let h: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| corrupt("height is not 8 bytes".into()))?;
+    Ok(Height(u64::from_be_bytes(h)))
+}
+
+impl<S: KvStore> Ledger<S> {
+    /// A ledger over `store`. A new store is stamped with the ledger format and `suite`; an
+    /// existing one must carry the same stamp, so a foreign or mismatched file is refused.
+    pub fn new(store: S, suite: CryptoSuite) -> Result<Self, StoreError> {
+        let snap = store.snapshot()?;
+        match snap.get(Table::Meta, META_FORMAT)? {
+            Some(f) if f == LEDGER_FORMAT => {
+                let stored = snap.get(Table::Meta, META_SUITE)?.unwrap_or_default();
+                if stored != suite.name().as_bytes() {
+                    return Err(StoreError::SuiteMismatch {
+                        stored: String::from_utf8_lossy(&stored).into_owned(),
+                        wanted: suite,
+                    });
+                }
+            }
+            Some(f) => {
+                return Err(StoreError::NotALedger(format!(
+                    "unknown format marker {:?}",
+                    String::from_utf8_lossy(&f)
+                )));
+            }
+            None => {
+                // A store with data but no marker was written by something else.
+                for t in Table::ALL {
+                    if snap.last(t)?.is_some() {
+                        return Err(StoreError::NotALedger(format!(
+                            "table {} has data but the store has no ledger format marker",
+                            t.name()
+                        )));
+                    }
+                }
+                let mut b = WriteBatch::new();
+                b.put(Table::Meta, META_FORMAT, LEDGER_FORMAT);
+                b.put(Table::Meta, META_SUITE, suite.name().as_bytes());
+                store.write(b)?;
+            }
+        }
+        Ok(Self { store, suite })
+    }
+
+    /// The chain's crypto suite.
+    pub fn suite(&self) -> CryptoSuite {
+        self.suite
+    }
+
+    /// The engine.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// A consistent read view.
+    pub fn view(&self) -> Result<LedgerView<S::Snapshot>, StoreError> {
+        Ok(LedgerView {
+            snap: self.store.snapshot()?,
+            suite: self.suite,
+        })
+    }
+
+    /// The last committed block, `None` before genesis.
+    pub fn head(&self) -> Result<Option<ChainHead>, StoreError> {
+        self.view()?.head()
+    }
+
+    /// Commits `block` (which must extend the head: height = head + 1 and parent hash = head
+    /// hash, or height 0 on an empty ledger) with one receipt per transaction and the block's
+    /// state writes, atomically and durably.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        state_writes: &[StateWrite],
+    ) -> Result<ChainHead, StoreError> {
+        let view = self.view()?;
+        let header = &block.header;
+        let hash = header.hash(self.suite);
+        match view.head()? {
+            None if header.height == Height(0) => {}
+            None => {
+                return Err(StoreError::NotNext {
+                    height: header.height,
+                    expected: Height(0),
+                });
+            }
+            Some(head) => {
+                if header.height != head.height.next() {
+                    return Err(StoreError::NotNext {
+                        height: header.height,
+                        expected: head.height.next(),
+                    });
+                }
+                if header.parent_hash != head.hash {
+                    return Err(StoreError::WrongParent {
+                        height: header.height,
+                        parent: header.parent_hash,
+                        head: head.hash,
+                    });
+                }
+            }
+        }
+        if receipts.len() != block.txs.len() {
+            return Err(StoreError::ReceiptCount {
+                txs: block.txs.len(),
+                receipts: receipts.len(),
+            });
+        }
+        let count = u32::try_from(block.txs.len())
+            .map_err(|_| StoreError::Invalid("more than 2^32 transactions in a block".into()))?;
+
+        let h = header.height;
+        let mut b = WriteBatch::new();
+        b.ops.reserve(4 + 3 * block.txs.len() + state_writes.len());
+        b.put(Table::Headers, height_key(h), alloy_rlp::encode(header));
+        b.put(
+            Table::Certificates,
+            height_key(h),
+            alloy_rlp::encode(&block.certificate),
+        );
+        b.put(Table::BlockHashes, hash.as_slice(), height_key(h));
+        for (i, (tx, receipt)) in (0..count).zip(block.txs.iter().zip(receipts)) {
+            let tx_hash = Transaction::decode(&tx.raw, self.suite)
+                .map_err(|e| StoreError::Invalid(format!("tx {i} of block {h}: {e}")))?
+                .hash();
+            let key = tx_key(h, i);
+            b.put(Table::Txs, key, alloy_rlp::encode(tx));
+            b.put(Table::Receipts, key, alloy_rlp::encode(receipt));
+            b.put(Table::TxIndex, tx_hash.as_slice(), key);
+        }
+        for (k, v) in state_writes {
+            match v {
+                Some(v) => b.put(Table::State, k.clone(), v.clone()),
+                None => b.delete(Table::State, k.clone()),
+            }
+        }
+        let mut head = Vec::with_capacity(40);
+        head.extend_from_slice(&height_key(h));
+        head.extend_from_slice(hash.as_slice());
+        b.put(Table::Meta, META_HEAD, head);
+        if h == Height(0) {
+            b.put(Table::Meta, META_GENESIS, hash.as_slice());
+        }
+        self.store.write(b)?;
+        Ok(ChainHead { height: h, hash })
+    }
+
+    /// Appends a consensus write-ahead-log entry under `seq`, durably, before returning.
+    pub fn append_wal(&self, seq: u64, entry: &[u8]) -> Result<(), StoreError> {
+        let mut b = WriteBatch::new();
+        b.put(Table::Wal, seq.to_be_bytes(), entry);
+        self.store.write(b)
+    }
+
+    /// Removes WAL entries with sequence numbers below `seq` (at most `limit` of them).
+    pub fn truncate_wal(&self, seq: u64, limit: usize) -> Result<usize, StoreError> {
+        let old = self
+            .view()?
+            .snap
+            .range(Table::Wal, &[], Some(&seq.to_be_bytes()), limit)?;
+        let mut b = WriteBatch::new();
+        for (k, _) in &old {
+            b.delete(Table::Wal, k.clone());
+        }
+        if !b.is_empty() {
+            self.store.write(b)?;
+        }
+        Ok(old.len())
+    }
+}
+
+/// Consistent reads of a ledger at one point in time.
+pub struct LedgerView<R: KvRead> {
+    snap: R,
+    suite: CryptoSuite,
+}
+
+impl<R: KvRead> LedgerView<R> {
+    /// The last committed block.
+    pub fn head(&self) -> Result<Option<ChainHead>, StoreError> {
+        let Some(v) = self.snap.get(Table::Meta, META_HEAD)? else {
+            return Ok(None);
+        };
+        if v.len() != 40 {
+            return Err(corrupt(format!(
+                "head pointer is {} bytes, expected 40",
+                v.len()
+            )));
+        }
+        Ok(Some(ChainHead {
+            height: parse_height(&v[..8])?,
+            hash: B256::from_slice(&v[8..]),
+        }))
+    }
+
+    /// The genesis block hash, once genesis is committed.
+    pub fn genesis_hash(&self) -> Result<Option<B256>, StoreError> {
+        Ok(self
+            .snap
+            .get(Table::Meta, META_GENESIS)?
+            .map(|v| B256::from_slice(&v)))
+    }
+
+    /// The header at `height`.
+    pub fn header(&self, height: Height) -> Result<Option<Header>, StoreError> {
+        self.snap
+            .get(Table::Headers, &height_key(height))?
+            .map(|v| decode_exact(&v, || format!("header at height {height}")))
+            .transpose()
+    }
+
+    /// The height of the block with `hash`.
+    pub fn height_of(&self, hash: &B256) -> Result<Option<Height>, StoreError> {
+        self.snap
+            .get(Table::BlockHashes, hash.as_slice())?
+            .map(|v| parse_height(&v))
+            .transpose()
+    }
+
+    /// The transactions of the block at `height`, in order.
+    pub fn block_txs(&self, height: Height) -> Result<Vec<BlockTx>, StoreError> {
+        let from = tx_key(height, 0);
+        let to = height_key(height.next());
+        let rows = self.snap.range(Table::Txs, &from, Some(&to), usize::MAX)?;
+        rows.iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                if k.as_slice() != tx_key(height, i as u32) {
+                    return Err(corrupt(format!(
+                        "block {height} is missing transaction {i}"
+                    )));
+                }
+                decode_exact(v, || format!("tx {i} of block {height}"))
+            })
+            .collect()
+    }
+
+    /// The receipts of the block at `height`, in order.
+    pub fn block_receipts(&self, height: Height) -> Result<Vec<Receipt>, StoreError> {
+        let from = tx_key(height, 0);
+        let to = height_key(height.next());
+        let rows = self
+            .snap
+            .range(Table::Receipts, &from, Some(&to), usize::MAX)?;
+        rows.iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                if k.as_slice() != tx_key(height, i as u32) {
+                    return Err(corrupt(format!("block {height} is missing receipt {i}")));
+                }
+                decode_exact(v, || format!("receipt {i} of block {height}"))
+            })
+            .collect()
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {
+        let Some(header) = self.header(height)? else {
+            return Ok(None);
+        };
+        let cert = self
+            .snap
+            .get(Table::Certificates, &height_key(height))?
+            .ok_or_else(|| corrupt(format!("block {height} has a header but no certificate")))?;
+        let certificate: Certificate =
+            decode_exact(&cert, || format!("certificate at height {height}"))?;
+        Ok(Some(Block {
+            header,
+            txs: self.block_txs(height)?,
+            certificate,
+        }))
+    }
+
+    /// The block with `hash`.
+    pub fn block_by_hash(&self, hash: &B256) -> Result<Option<Block>, StoreError> {
+        match self.height_of(hash)? {
+            Some(h) => self.block(h),
+            None => Ok(None),
+        }
+    }
+
+    /// Where the transaction with `hash` was committed.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, StoreError> {
+        self.snap
+            .get(Table::TxIndex, hash.as_slice())?
+            .map(|v| parse_location(&v))
+            .transpose()
+    }
+
+    /// The committed transaction at a location.
+    pub fn tx_at(&self, loc: TxLocation) -> Result<Option<RecoveredTx>, StoreError> {
+        let Some(v) = self.snap.get(Table::Txs, &tx_key(loc.height, loc.index))? else {
+            return Ok(None);
+        };
+        let btx: BlockTx =
+            decode_exact(&v, || format!("tx {} of block {}", loc.index, loc.height))?;
+        let tx = Transaction::decode(&btx.raw, self.suite)
+            .map_err(|e| corrupt(format!("tx {} of block {}: {e}", loc.index, loc.height)))?;
+        Ok(Some(RecoveredTx {
+            tx,
+            sender: btx.sender,
+        }))
+    }
+
+    /// The committed transaction with `hash` and its location.
+    pub fn transaction(
+        &self,
+        hash: &B256,
+    ) -> Result<Option<(RecoveredTx, TxLocation)>, StoreError> {
+        let Some(loc) = self.tx_location(hash)? else {
+            return Ok(None);
+        };
+        let tx = self
+            .tx_at(loc)?
+            .ok_or_else(|| corrupt(format!("tx index points at missing tx {hash}")))?;
+        Ok(Some((tx, loc)))
+    }
+
+    /// The receipt of the transaction with `hash` and its location.
+    pub fn receipt(&self, hash: &B256) -> Result<Option<(Receipt, TxLocation)>, StoreError> {
+        let Some(loc) = self.tx_location(hash)? else {
+            return Ok(None);
+        };
+        let v = self
+            .snap
+            .get(Table::Receipts, &tx_key(loc.height, loc.index))?
+            .ok_or_else(|| corrupt(format!("tx {hash} has no receipt")))?;
+        let r = decode_exact(&v, || format!("receipt of {hash}"))?;
+        Ok(Some((r, loc)))
+    }
+
+    /// A state value.
+    pub fn state(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.snap.get(Table::State, key)
+    }
+
+    /// State entries with keys starting at `from` (up to `limit`).
+    pub fn state_range(
+        &self,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.snap.range(Table::State, from, to, limit)
+    }
+
+    /// WAL entries with sequence number ≥ `from`, in order, up to `limit`.
+    pub fn wal_entries(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.snap
+            .range(Table::Wal, &from.to_be_bytes(), None, limit)?
+            .into_iter()
+            .map(|(k, v)| Ok((parse_height(&k)?.0, v)))
+            .collect()
+    }
+}

@@ -1,0 +1,299 @@
+//! The ledger schema over both engines: commit, reads, indexes, ordering rules, snapshots,
+//! the WAL, reopening, and refusal of foreign, mismatched and corrupt files.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use alloy_primitives::B256;
+use common::*;
+use jinlian_crypto::CryptoSuite;
+use jinlian_primitives::{Height, merkle_root, status};
+use jinlian_storage::*;
+
+fn exercise<S: KvStore>(ledger: &Ledger<S>) {
+    let suite = ledger.suite();
+    assert_eq!(ledger.head().unwrap(), None);
+
+    // Genesis must be height 0.
+    let (b1, r1, w1) = make_block(suite, None, 1, 2);
+    assert!(matches!(
+        ledger.commit_block(&b1, &r1, &w1),
+        Err(StoreError::NotNext { .. })
+    ));
+    let (g, gr, gw) = make_block(suite, None, 0, 0);
+    let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
+    assert_eq!(
+        ledger.view().unwrap().genesis_hash().unwrap(),
+        Some(g.hash(suite))
+    );
+
+    let before = ledger.view().unwrap();
+    let mut blocks = vec![g];
+    for h in 1..=5u64 {
+        let (b, r, w) = make_block(suite, Some(head), h, h as u32 * 3);
+        head = ledger.commit_block(&b, &r, &w).unwrap();
+        assert_eq!(
+            head,
+            ChainHead {
+                height: Height(h),
+                hash: b.hash(suite)
+            }
+        );
+        blocks.push(b);
+    }
+    // A snapshot taken before does not see later blocks.
+    assert_eq!(before.head().unwrap().unwrap().height, Height(0));
+    assert!(before.header(Height(1)).unwrap().is_none());
+
+    let view = ledger.view().unwrap();
+    assert_eq!(view.head().unwrap(), Some(head));
+    for (h, b) in blocks.iter().enumerate() {
+        let h = Height(h as u64);
+        assert_eq!(view.block(h).unwrap().as_ref(), Some(b));
+        assert_eq!(
+            view.block_by_hash(&b.hash(suite)).unwrap().as_ref(),
+            Some(b)
+        );
+        let receipts = view.block_receipts(h).unwrap();
+        assert_eq!(receipts.len(), b.txs.len());
+        assert_eq!(
+            merkle_root(
+                suite,
+                &receipts.iter().map(|r| r.hash(suite)).collect::<Vec<_>>()
+            ),
+            b.header.receipt_root
+        );
+        for (i, btx) in b.txs.iter().enumerate() {
+            let hash = jinlian_primitives::Transaction::decode(&btx.raw, suite)
+                .unwrap()
+                .hash();
+            let (tx, loc) = view.transaction(&hash).unwrap().unwrap();
+            assert_eq!(
+                loc,
+                TxLocation {
+                    height: h,
+                    index: i as u32
+                }
+            );
+            assert_eq!(tx.sender, btx.sender);
+            assert_eq!(tx.tx.encoded(), &btx.raw);
+            let (receipt, _) = view.receipt(&hash).unwrap().unwrap();
+            assert_eq!(receipt, receipt_for(h.0, i as u32));
+        }
+    }
+    assert!(view.block(Height(6)).unwrap().is_none());
+    assert!(view.transaction(&B256::repeat_byte(9)).unwrap().is_none());
+    assert!(view.block_by_hash(&B256::repeat_byte(9)).unwrap().is_none());
+
+    // State writes and deletes.
+    assert_eq!(
+        view.state(HEIGHT_KEY).unwrap(),
+        Some(5u64.to_be_bytes().to_vec())
+    );
+    assert_eq!(
+        view.state(&block_key(5)).unwrap(),
+        Some(15u32.to_be_bytes().to_vec())
+    );
+    assert_eq!(
+        view.state(&block_key(3)).unwrap(),
+        None,
+        "deleted by block 5"
+    );
+    assert_eq!(
+        view.state(&block_key(4)).unwrap(),
+        Some(12u32.to_be_bytes().to_vec())
+    );
+
+    // Ordering rules.
+    let (stale, sr, sw) = make_block(suite, Some(head), 5, 1);
+    assert!(matches!(
+        ledger.commit_block(&stale, &sr, &sw),
+        Err(StoreError::NotNext { .. })
+    ));
+    let fake_parent = ChainHead {
+        height: head.height,
+        hash: B256::repeat_byte(1),
+    };
+    let (orphan, or, ow) = make_block(suite, Some(fake_parent), 6, 1);
+    assert!(matches!(
+        ledger.commit_block(&orphan, &or, &ow),
+        Err(StoreError::WrongParent { .. })
+    ));
+    let (b6, r6, w6) = make_block(suite, Some(head), 6, 2);
+    assert!(matches!(
+        ledger.commit_block(&b6, &r6[..1], &w6),
+        Err(StoreError::ReceiptCount {
+            txs: 2,
+            receipts: 1
+        })
+    ));
+    let mut garbage = b6.clone();
+    garbage.txs[0].raw = alloy_primitives::Bytes::from_static(&[0x01, 0x02]);
+    assert!(matches!(
+        ledger.commit_block(&garbage, &r6, &w6),
+        Err(StoreError::Invalid(_))
+    ));
+    // Nothing of the refused blocks was written.
+    assert_eq!(ledger.head().unwrap(), Some(head));
+    assert!(ledger.view().unwrap().header(Height(6)).unwrap().is_none());
+
+    // WAL.
+    for seq in 10..20u64 {
+        ledger
+            .append_wal(seq, format!("entry {seq}").as_bytes())
+            .unwrap();
+    }
+    let view = ledger.view().unwrap();
+    let entries = view.wal_entries(15, 100).unwrap();
+    assert_eq!(entries.len(), 5);
+    assert_eq!(entries[0], (15, b"entry 15".to_vec()));
+    assert_eq!(ledger.truncate_wal(17, 100).unwrap(), 7);
+    assert_eq!(
+        ledger
+            .view()
+            .unwrap()
+            .wal_entries(0, 100)
+            .unwrap()
+            .first()
+            .unwrap()
+            .0,
+        17
+    );
+}
+
+fn receipt_for(h: u64, i: u32) -> jinlian_primitives::Receipt {
+    common::receipt(h, i)
+}
+
+#[test]
+fn ledger_over_memory() {
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        exercise(&Ledger::new(MemStore::new(), suite).unwrap());
+    }
+}
+
+#[test]
+fn ledger_over_redb_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.redb");
+    exercise(&Ledger::open(&path, CryptoSuite::Sm).unwrap());
+    let reopened = Ledger::open(&path, CryptoSuite::Sm).unwrap();
+    let head = reopened.head().unwrap().unwrap();
+    assert_eq!(head.height, Height(5));
+    assert_eq!(
+        reopened
+            .view()
+            .unwrap()
+            .block(Height(5))
+            .unwrap()
+            .unwrap()
+            .hash(CryptoSuite::Sm),
+        head.hash
+    );
+    // The other suite is refused.
+    drop(reopened);
+    assert!(matches!(
+        Ledger::open(&path, CryptoSuite::Ecdsa),
+        Err(StoreError::SuiteMismatch { .. })
+    ));
+    // A refused block on redb leaves nothing behind either (checked in `exercise`); statuses
+    // are stored as given.
+    let l = Ledger::open(&path, CryptoSuite::Sm).unwrap();
+    let (_, loc) = {
+        let v = l.view().unwrap();
+        let b = v.block(Height(3)).unwrap().unwrap();
+        let h = jinlian_primitives::Transaction::decode(&b.txs[3].raw, CryptoSuite::Sm)
+            .unwrap()
+            .hash();
+        v.receipt(&h).unwrap().unwrap()
+    };
+    assert_eq!(loc.index, 3);
+    assert_eq!(common::receipt(3, 3).status, status::REVERT_INSTRUCTION);
+}
+
+#[test]
+fn foreign_and_garbage_files_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not a database at all.
+    let junk = dir.path().join("junk.redb");
+    std::fs::write(&junk, vec![0x42u8; 10_000]).unwrap();
+    let err = Ledger::open(&junk, CryptoSuite::Ecdsa).unwrap_err();
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    assert!(err.to_string().contains("junk.redb"));
+    // A text file.
+    let text = dir.path().join("config.toml");
+    std::fs::write(&text, "[chain]\nid = 1\n").unwrap();
+    assert!(Ledger::open(&text, CryptoSuite::Ecdsa).is_err());
+    // A redb database written by something else.
+    let foreign = dir.path().join("foreign.redb");
+    {
+        let store = RedbStore::open(&foreign).unwrap();
+        let mut b = WriteBatch::new();
+        b.put(Table::State, b"some".to_vec(), b"thing".to_vec());
+        store.write(b).unwrap();
+    }
+    let err = Ledger::open(&foreign, CryptoSuite::Ecdsa).unwrap_err();
+    assert!(matches!(err, StoreError::NotALedger(_)), "{err}");
+    // A database whose marker names another format.
+    let other = dir.path().join("other.redb");
+    {
+        let store = RedbStore::open(&other).unwrap();
+        let mut b = WriteBatch::new();
+        b.put(Table::Meta, b"format".to_vec(), b"someone-else/7".to_vec());
+        store.write(b).unwrap();
+    }
+    assert!(matches!(
+        Ledger::open(&other, CryptoSuite::Ecdsa),
+        Err(StoreError::NotALedger(_))
+    ));
+}
+
+/// Bytes flipped anywhere in a real ledger file: opening and reading everything either works
+/// or returns an error; it never panics and never returns a block that fails its own checks.
+#[test]
+fn damaged_ledger_files_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.redb");
+    {
+        let l = Ledger::open(&good, CryptoSuite::Ecdsa).unwrap();
+        let (g, gr, gw) = make_block(CryptoSuite::Ecdsa, None, 0, 0);
+        let mut head = l.commit_block(&g, &gr, &gw).unwrap();
+        for h in 1..=8 {
+            let (b, r, w) = make_block(CryptoSuite::Ecdsa, Some(head), h, 20);
+            head = l.commit_block(&b, &r, &w).unwrap();
+        }
+    }
+    let bytes = std::fs::read(&good).unwrap();
+    let mut rng = 0x9e3779b97f4a7c15u64;
+    let mut outcomes = [0usize; 2];
+    for round in 0..40 {
+        let mut damaged = bytes.clone();
+        for _ in 0..(1 + round % 4) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let pos = (rng as usize) % damaged.len();
+            damaged[pos] ^= 1 << (rng % 8);
+        }
+        let path = dir.path().join(format!("damaged{round}.redb"));
+        std::fs::write(&path, &damaged).unwrap();
+        let result = std::panic::catch_unwind(|| -> Result<(), StoreError> {
+            let l = Ledger::open(&path, CryptoSuite::Ecdsa)?;
+            let view = l.view()?;
+            let head = view.head()?.map_or(0, |h| h.height.0);
+            for h in 0..=head {
+                if let Some(b) = view.block(Height(h))? {
+                    b.verify_tx_root(CryptoSuite::Ecdsa)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                }
+            }
+            Ok(())
+        });
+        let outcome =
+            result.unwrap_or_else(|_| panic!("round {round}: reading a damaged ledger panicked"));
+        outcomes[usize::from(outcome.is_err())] += 1;
+    }
+    // Both outcomes happen: damage in unused pages is harmless, damage in live pages is caught.
+    assert!(outcomes[1] > 0, "no damage was ever detected: {outcomes:?}");
+}
