@@ -27,6 +27,27 @@ fn signatures(c: &mut Criterion) {
             b.iter(|| key.sign(black_box(&digest)))
         });
     }
+    // Baseline: the pure-Rust k256 0.13 recovery that alloy and revm bring along.
+    let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x21u8; 32]).unwrap();
+    let digest = CryptoSuite::Ecdsa.hash(b"a transaction signing hash");
+    let jinlian_crypto::Signature::Ecdsa { r, s, y_parity } = key.sign(&digest) else {
+        unreachable!()
+    };
+    let mut rs = [0u8; 64];
+    rs[..32].copy_from_slice(r.as_slice());
+    rs[32..].copy_from_slice(s.as_slice());
+    let sig = k256::ecdsa::Signature::from_slice(&rs).unwrap();
+    let recid = k256::ecdsa::RecoveryId::new(y_parity, false);
+    g.bench_function("recover/k256-baseline", |b| {
+        b.iter(|| {
+            k256::ecdsa::VerifyingKey::recover_from_prehash(
+                black_box(digest.as_slice()),
+                &sig,
+                recid,
+            )
+            .unwrap()
+        })
+    });
     g.finish();
 }
 

@@ -93,7 +93,15 @@ pub fn sm2_verify_message(
         .map_err(|_| CryptoError::BadSignature)
 }
 
+/// n − 1 of sm2p256v1: the one non-zero scalar below n that is not a valid SM2 secret key,
+/// because signing inverts 1 + d (GB/T 32918.1 requires d in [1, n − 2]).
+const ORDER_MINUS_ONE: [u8; 32] =
+    hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54122");
+
 pub(crate) fn signing_key(secret: &[u8; 32]) -> Result<SigningKey, CryptoError> {
+    if *secret >= ORDER_MINUS_ONE {
+        return Err(CryptoError::InvalidSecretKey);
+    }
     SigningKey::from_slice(SM2_DEFAULT_ID, secret).map_err(|_| CryptoError::InvalidSecretKey)
 }
 
@@ -106,8 +114,9 @@ pub(crate) fn public_of(sk: &SigningKey) -> PublicKey {
 
 pub(crate) fn sign(sk: &SigningKey, public: &PublicKey, msg: &[u8]) -> Signature {
     let e = sm2_message_digest(public, msg);
-    // Signing a 32-byte digest with a valid key cannot fail: the crate only errors on a
-    // prehash of the wrong length or after exhausting its deterministic nonce retries.
+    // With d in [1, n-2] (checked in `signing_key`) and a 32-byte digest, the crate fails only
+    // if its deterministic nonce gives r = 0 or r + k = n, which happens with probability
+    // about 2^-255: not a case any input can steer us into.
     #[allow(clippy::expect_used)]
     let sig: Sm2Signature = sk
         .sign_prehash(e.as_slice())

@@ -174,6 +174,19 @@ fn invalid_secret_keys_are_refused() {
             CryptoError::InvalidSecretKey
         );
     }
+    // SM2 needs d in [1, n-2]: n-1 would make 1 + d non-invertible when signing.
+    let n_minus_1 = hex!("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54122");
+    let n_minus_2 = hex!("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54121");
+    assert_eq!(
+        KeyPair::from_secret(CryptoSuite::Sm, &n_minus_1).unwrap_err(),
+        CryptoError::InvalidSecretKey
+    );
+    let edge = KeyPair::from_secret(CryptoSuite::Sm, &n_minus_2).unwrap();
+    let d = B256::repeat_byte(3);
+    assert_eq!(
+        CryptoSuite::Sm.recover(&d, &edge.sign(&d)).unwrap(),
+        edge.public()
+    );
 }
 
 const SECP_N: B256 = b256!("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");

@@ -104,6 +104,9 @@ pub fn sealer_set_hash(suite: CryptoSuite, sealers: &[PublicKey]) -> B256 {
 /// Why a certificate was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertificateError {
+    /// No sealers to check against: a block cannot be certified by nobody.
+    #[error("the sealer list is empty")]
+    NoSealers,
     /// Fewer signatures than a quorum.
     #[error("certificate has {got} signatures, quorum is {quorum} of {sealers}")]
     NoQuorum {
@@ -143,6 +146,9 @@ impl Certificate {
         block_hash: &B256,
         sealers: &[PublicKey],
     ) -> Result<(), CertificateError> {
+        if sealers.is_empty() {
+            return Err(CertificateError::NoSealers);
+        }
         let need = quorum(sealers.len());
         if self.signatures.len() < need {
             return Err(CertificateError::NoQuorum {

@@ -4,6 +4,7 @@ use crate::CodecError;
 use crate::transaction::{TxBody, TxSignature, finish};
 use alloy_primitives::{Bytes, TxKind, U256};
 use alloy_rlp::{Decodable, Encodable};
+use jinlian_crypto::CryptoSuite;
 
 /// The FISCO-2.x-style transaction: an RLP list of 13 items
 /// `[randomid, gasPrice, gasLimit, blockLimit, to, value, data, chainId, groupId, extraData,
@@ -51,7 +52,10 @@ impl ConsortiumTx {
         self.extra_data.encode(out);
     }
 
-    pub(crate) fn decode_fields(mut p: &[u8]) -> Result<(TxBody, TxSignature), CodecError> {
+    pub(crate) fn decode_fields(
+        mut p: &[u8],
+        suite: CryptoSuite,
+    ) -> Result<(TxBody, TxSignature), CodecError> {
         let tx = ConsortiumTx {
             random_id: U256::decode(&mut p)?,
             gas_price: U256::decode(&mut p)?,
@@ -64,12 +68,31 @@ impl ConsortiumTx {
             group_id: u64::decode(&mut p)?,
             extra_data: Bytes::decode(&mut p)?,
         };
-        // v, r and s are read as byte strings: FISCO clients send them as integers that may
-        // or may not be minimal, and the hash must be of exactly the bytes they sent.
+        // v, r and s are read as byte strings and kept as sent, so the hash is of exactly the
+        // client's bytes; their form is checked so each has one encoding.
         let v = Bytes::decode(&mut p)?;
         let r = Bytes::decode(&mut p)?;
         let s = Bytes::decode(&mut p)?;
         finish(p, "consortium transaction")?;
+        for (field, name) in [(&r, "r"), (&s, "s")] {
+            if field.len() > 32 || field.first() == Some(&0) {
+                return Err(CodecError::BadSignatureField(if name == "r" {
+                    "r must be a minimal integer of at most 32 bytes"
+                } else {
+                    "s must be a minimal integer of at most 32 bytes"
+                }));
+            }
+        }
+        let v_ok = match suite {
+            CryptoSuite::Ecdsa => matches!(v.as_ref(), [27] | [28]),
+            CryptoSuite::Sm => v.len() == 64 || (v.len() < 64 && v.first() != Some(&0)),
+        };
+        if !v_ok {
+            return Err(CodecError::BadSignatureField(match suite {
+                CryptoSuite::Ecdsa => "ECDSA v must be 27 or 28",
+                CryptoSuite::Sm => "SM2 v must be the 64-byte public key or its minimal form",
+            }));
+        }
         Ok((TxBody::Consortium(tx), TxSignature::Consortium { v, r, s }))
     }
 }

@@ -53,8 +53,8 @@ id_newtype!(
 );
 
 impl Height {
-    /// The next height.
-    pub fn next(self) -> Self {
-        Self(self.0 + 1)
+    /// The next height, or `None` at `u64::MAX`.
+    pub fn checked_next(self) -> Option<Self> {
+        self.0.checked_add(1).map(Self)
     }
 }

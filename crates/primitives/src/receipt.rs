@@ -84,14 +84,18 @@ pub struct Receipt {
     pub logs: Vec<Log>,
     /// Return data, or revert data for reverted transactions.
     pub output: Bytes,
-    /// Bloom of the logs.
-    pub logs_bloom: Bloom,
 }
 
 impl Receipt {
     /// Whether the transaction succeeded.
     pub fn is_success(&self) -> bool {
         self.status == status::OK
+    }
+
+    /// The bloom of this receipt's logs. It is derived from the logs, so it is neither stored
+    /// nor hashed (that would add 256 bytes to every receipt on disk).
+    pub fn logs_bloom(&self) -> Bloom {
+        Self::bloom_of(&self.logs)
     }
 
     /// The bloom of a set of logs. Blooms use Keccak-256 on both suites, so Ethereum tools
@@ -118,7 +122,7 @@ impl Receipt {
     }
 
     fn payload(&self) -> Vec<u8> {
-        let mut p = Vec::with_capacity(64 + self.output.len() + 320);
+        let mut p = Vec::with_capacity(64 + self.output.len() + 160 * self.logs.len());
         self.status.encode(&mut p);
         self.gas_used.encode(&mut p);
         self.cumulative_gas_used.encode(&mut p);
@@ -128,7 +132,6 @@ impl Receipt {
         }
         self.logs.encode(&mut p);
         self.output.encode(&mut p);
-        self.logs_bloom.encode(&mut p);
         p
     }
 }
@@ -163,7 +166,6 @@ impl Decodable for Receipt {
         };
         let logs = Vec::<Log>::decode(&mut p)?;
         let output = Bytes::decode(&mut p)?;
-        let logs_bloom = Bloom::decode(&mut p)?;
         finish(p, "receipt").map_err(|_| alloy_rlp::Error::Custom("receipt has extra items"))?;
         Ok(Self {
             status,
@@ -172,7 +174,6 @@ impl Decodable for Receipt {
             contract_address,
             logs,
             output,
-            logs_bloom,
         })
     }
 }

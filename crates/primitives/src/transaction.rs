@@ -150,11 +150,12 @@ pub struct Transaction {
 pub enum TxSignature {
     /// Ethereum envelopes.
     Eth(EthSignature),
-    /// Consortium envelope: `v`, `r`, `s` as raw big-endian byte strings, kept exactly as
-    /// received so the transaction hash is preserved (FISCO clients send minimal integers, so
-    /// an SM2 public key may arrive as 63 bytes).
+    /// Consortium envelope: `v`, `r`, `s` as big-endian byte strings, kept exactly as
+    /// received so the transaction hash is of the bytes the client sent. Decoding accepts one
+    /// form per value (see [`Transaction::decode`]), except that an SM2 key with leading zero
+    /// bytes may come minimal (FISCO's Python SDK) or as all 64 bytes.
     Consortium {
-        /// ECDSA: 27 + recovery id (or 0/1). SM2: the 64-byte public key.
+        /// ECDSA: 27 + recovery id. SM2: the public key (64 bytes, or minimal).
         v: Bytes,
         /// r.
         r: Bytes,
@@ -218,7 +219,7 @@ impl Transaction {
                 ));
             }
             0x00..=0x7f => return Err(CodecError::UnsupportedType(first, "unknown type")),
-            0xc0..=0xff => decode_list(raw)?,
+            0xc0..=0xff => decode_list(raw, suite)?,
             _ => {
                 return Err(CodecError::Rlp(
                     "a transaction must be an RLP list or a typed envelope".into(),
@@ -227,6 +228,12 @@ impl Transaction {
         };
         let hash = match body {
             TxBody::Consortium(_) => suite.hash(raw),
+            _ if suite == CryptoSuite::Sm => {
+                return Err(CodecError::SuiteNotAllowed {
+                    envelope: "ethereum",
+                    suite,
+                });
+            }
             _ => CryptoSuite::Ecdsa.hash(raw),
         };
         Ok(Self {
@@ -447,13 +454,9 @@ fn consortium_to_crypto(
     match suite {
         CryptoSuite::Ecdsa => {
             let y_parity = match v {
-                [27] | [] => false, // an empty string is the RLP integer 0
-                [28] | [1] => true,
-                _ => {
-                    return Err(CodecError::BadSignatureField(
-                        "ECDSA v must be 27, 28, 0 or 1",
-                    ));
-                }
+                [27] => false,
+                [28] => true,
+                _ => return Err(CodecError::BadSignatureField("ECDSA v must be 27 or 28")),
             };
             Ok(Signature::Ecdsa { r, s, y_parity })
         }
@@ -633,7 +636,7 @@ pub(crate) fn finish(payload: &[u8], what: &'static str) -> Result<(), CodecErro
     }
 }
 
-fn decode_list(raw: &[u8]) -> Result<(TxBody, TxSignature), CodecError> {
+fn decode_list(raw: &[u8], suite: CryptoSuite) -> Result<(TxBody, TxSignature), CodecError> {
     let mut buf = raw;
     let payload = list_payload(&mut buf)?;
     if !buf.is_empty() {
@@ -641,7 +644,7 @@ fn decode_list(raw: &[u8]) -> Result<(TxBody, TxSignature), CodecError> {
     }
     match count_items(payload)? {
         9 => decode_legacy(payload),
-        13 => ConsortiumTx::decode_fields(payload),
+        13 => ConsortiumTx::decode_fields(payload, suite),
         n => Err(CodecError::Rlp(format!(
             "a transaction list has 9 (Ethereum legacy) or 13 (consortium) items, got {n}"
         ))),

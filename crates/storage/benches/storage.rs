@@ -13,7 +13,7 @@ mod common;
 use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
 use jinlian_crypto::CryptoSuite;
 use jinlian_primitives::Receipt;
-use jinlian_storage::{ChainHead, Ledger, StateWrite};
+use jinlian_storage::{ChainHead, KvStore, Ledger, RedbStore, StateWrite, Table, WriteBatch};
 use std::time::Instant;
 
 const TXS: u32 = 10_000;
@@ -45,7 +45,6 @@ fn block(
                 Bytes::from(U256::from(1000u64).to_be_bytes::<32>().to_vec()),
             ),
         };
-        r.logs_bloom = Receipt::bloom_of(std::slice::from_ref(&log));
         r.logs = vec![log];
     }
     // Two storage slots per transaction (sender and recipient balances), 52-byte keys.
@@ -60,8 +59,106 @@ fn block(
     (b, receipts, writes)
 }
 
+struct Run {
+    median_s: f64,
+    total_s: f64,
+    written: u64,
+    file: u64,
+}
+
+/// Our schema: `Ledger::commit_block` (txs and receipts keyed by height ‖ index, hash index).
+fn run_ledger(dir: &std::path::Path, blocks: u64) -> Run {
+    let path = dir.join("ledger.redb");
+    let suite = CryptoSuite::Ecdsa;
+    let ledger = Ledger::open(&path, suite).unwrap();
+    let (g, gr, gw) = block(suite, None, 0);
+    let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
+    let mut secs = Vec::new();
+    let mut written = 0u64;
+    for h in 1..=blocks {
+        let (b, r, w) = block(suite, Some(head), h);
+        let io0 = process_write_bytes();
+        let t = Instant::now();
+        head = ledger.commit_block(&b, &r, &w).unwrap();
+        secs.push(t.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (io0, process_write_bytes()) {
+            written += b - a;
+        }
+    }
+    finish(secs, written, std::fs::metadata(&path).unwrap().len())
+}
+
+/// Baseline: the naive schema most chains start with, transactions and receipts keyed by
+/// their hash (random insertion order in the B-tree), same data, one durable write per block.
+fn run_hash_keyed(dir: &std::path::Path, blocks: u64) -> Run {
+    let path = dir.join("hash-keyed.redb");
+    let suite = CryptoSuite::Ecdsa;
+    let store = RedbStore::open(&path).unwrap();
+    let mut head: Option<ChainHead> = None;
+    let mut secs = Vec::new();
+    let mut written = 0u64;
+    for h in 1..=blocks {
+        let (b, r, w) = block(suite, head, h);
+        let io0 = process_write_bytes();
+        let t = Instant::now();
+        let mut batch = WriteBatch::new();
+        let hash = b.hash(suite);
+        batch.put(
+            Table::Headers,
+            hash.as_slice(),
+            alloy_rlp::encode(&b.header),
+        );
+        for (tx, receipt) in b.txs.iter().zip(&r) {
+            let tx_hash = jinlian_primitives::Transaction::decode(&tx.raw, suite)
+                .unwrap()
+                .hash();
+            batch.put(Table::Txs, tx_hash.as_slice(), alloy_rlp::encode(tx));
+            batch.put(
+                Table::Receipts,
+                tx_hash.as_slice(),
+                alloy_rlp::encode(receipt),
+            );
+        }
+        for (k, v) in &w {
+            batch.put(Table::State, k.clone(), v.clone().unwrap_or_default());
+        }
+        store.write(batch).unwrap();
+        secs.push(t.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (io0, process_write_bytes()) {
+            written += b - a;
+        }
+        head = Some(ChainHead {
+            height: jinlian_primitives::Height(h),
+            hash,
+        });
+    }
+    finish(secs, written, std::fs::metadata(&path).unwrap().len())
+}
+
+fn finish(mut secs: Vec<f64>, written: u64, file: u64) -> Run {
+    secs.sort_by(f64::total_cmp);
+    Run {
+        median_s: secs[secs.len() / 2],
+        total_s: secs.iter().sum(),
+        written,
+        file,
+    }
+}
+
+fn report(name: &str, r: &Run, blocks: u64) {
+    let txs = blocks * u64::from(TXS);
+    println!(
+        "  {name:<28} median {:>6.1} ms/block  {:>5.2} blocks/s  {:>7.0} tx/s  {:>5} B written/tx  {:>5} B file/tx",
+        r.median_s * 1e3,
+        1.0 / r.median_s,
+        txs as f64 / r.total_s,
+        r.written / txs.max(1),
+        r.file / txs.max(1),
+    );
+}
+
 fn main() {
-    // `cargo test --benches` runs this with `--bench` absent; only measure under `cargo bench`.
+    // `cargo test --benches` runs this without `--bench`; only measure under `cargo bench`.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
@@ -73,50 +170,15 @@ fn main() {
         Ok(d) => tempfile::tempdir_in(d).unwrap(),
         Err(_) => tempfile::tempdir().unwrap(),
     };
-    let path = dir.path().join("ledger.redb");
-    let suite = CryptoSuite::Ecdsa;
-    let ledger = Ledger::open(&path, suite).unwrap();
-    let (g, gr, gw) = block(suite, None, 0);
-    let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
-
-    let mut commit_secs = Vec::new();
-    let mut written = 0u64;
-    for h in 1..=blocks {
-        let (b, r, w) = block(suite, Some(head), h);
-        let io0 = process_write_bytes();
-        let t = Instant::now();
-        head = ledger.commit_block(&b, &r, &w).unwrap();
-        commit_secs.push(t.elapsed().as_secs_f64());
-        if let (Some(a), Some(b)) = (io0, process_write_bytes()) {
-            written += b - a;
-        }
-    }
-    commit_secs.sort_by(f64::total_cmp);
-    let total: f64 = commit_secs.iter().sum();
-    let median = commit_secs[commit_secs.len() / 2];
-    let txs = blocks * u64::from(TXS);
-    let file = std::fs::metadata(&path).unwrap().len();
     println!(
-        "storage/commit_block: {blocks} blocks x {TXS} txs + {TXS} receipts + {WRITES} state writes (redb, 1 fsync'd tx per block)"
+        "storage/commit_block: {blocks} blocks x ({TXS} txs + {TXS} receipts + {WRITES} state writes), redb, one fsync'd transaction per block"
     );
+    let ours = run_ledger(dir.path(), blocks);
+    let base = run_hash_keyed(dir.path(), blocks);
+    report("ledger (height-keyed)", &ours, blocks);
+    report("baseline (hash-keyed)", &base, blocks);
     println!(
-        "  median commit   {:.1} ms/block  ({:.2} blocks/s, {:.0} tx/s)",
-        median * 1e3,
-        1.0 / median,
-        f64::from(TXS) / median
-    );
-    println!(
-        "  mean commit     {:.1} ms/block  ({:.0} tx/s)",
-        total / blocks as f64 * 1e3,
-        txs as f64 / total
-    );
-    println!(
-        "  bytes written   {} per tx (to storage, /proc/self/io write_bytes)",
-        written / txs.max(1)
-    );
-    println!(
-        "  file size       {} per tx ({} MiB)",
-        file / txs.max(1),
-        file >> 20
+        "  ratio (baseline time / ours): {:.2}x",
+        base.total_s / ours.total_s
     );
 }

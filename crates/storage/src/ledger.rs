@@ -17,6 +17,14 @@ const META_SUITE: &[u8] = b"suite";
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
 
+/// What the `headers` table holds per height: the header and the number of transactions,
+/// so a read can tell a complete block from one with rows missing at the end.
+#[derive(Debug, Clone, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+struct StoredHeader {
+    header: Header,
+    tx_count: u32,
+}
+
 /// The last committed block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainHead {
@@ -47,6 +55,9 @@ pub type StateWrite = (Vec<u8>, Option<Vec<u8>>);
 pub struct Ledger<S: KvStore> {
     store: S,
     suite: CryptoSuite,
+    // Held while checking the head and writing a block, so two committers cannot both extend
+    // the same head.
+    commit_lock: std::sync::Mutex<()>,
 }
 
 impl Ledger<RedbStore> {
@@ -138,7 +149,11 @@ impl<S: KvStore> Ledger<S> {
                 store.write(b)?;
             }
         }
-        Ok(Self { store, suite })
+        Ok(Self {
+            store,
+            suite,
+            commit_lock: std::sync::Mutex::new(()),
+        })
     }
 
     /// The chain's crypto suite.
@@ -173,6 +188,7 @@ impl<S: KvStore> Ledger<S> {
         receipts: &[Receipt],
         state_writes: &[StateWrite],
     ) -> Result<ChainHead, StoreError> {
+        let _guard = self.commit_lock.lock().map_err(|_| StoreError::Poisoned)?;
         let view = self.view()?;
         let header = &block.header;
         let hash = header.hash(self.suite);
@@ -185,10 +201,15 @@ impl<S: KvStore> Ledger<S> {
                 });
             }
             Some(head) => {
-                if header.height != head.height.next() {
+                let Some(next) = head.height.checked_next() else {
+                    return Err(StoreError::Invalid(
+                        "the chain is at the last possible height".into(),
+                    ));
+                };
+                if header.height != next {
                     return Err(StoreError::NotNext {
                         height: header.height,
-                        expected: head.height.next(),
+                        expected: next,
                     });
                 }
                 if header.parent_hash != head.hash {
@@ -212,17 +233,29 @@ impl<S: KvStore> Ledger<S> {
         let h = header.height;
         let mut b = WriteBatch::new();
         b.ops.reserve(4 + 3 * block.txs.len() + state_writes.len());
-        b.put(Table::Headers, height_key(h), alloy_rlp::encode(header));
+        let stored = StoredHeader {
+            header: header.clone(),
+            tx_count: count,
+        };
+        b.put(Table::Headers, height_key(h), alloy_rlp::encode(&stored));
         b.put(
             Table::Certificates,
             height_key(h),
             alloy_rlp::encode(&block.certificate),
         );
         b.put(Table::BlockHashes, hash.as_slice(), height_key(h));
+        let mut seen = std::collections::HashSet::with_capacity(block.txs.len());
         for (i, (tx, receipt)) in (0..count).zip(block.txs.iter().zip(receipts)) {
             let tx_hash = Transaction::decode(&tx.raw, self.suite)
                 .map_err(|e| StoreError::Invalid(format!("tx {i} of block {h}: {e}")))?
                 .hash();
+            // A second copy of a hash would overwrite the first one's index entry and make its
+            // receipt unreachable; replay rules upstream must never let one through.
+            if !seen.insert(tx_hash) || view.tx_location(&tx_hash)?.is_some() {
+                return Err(StoreError::Invalid(format!(
+                    "tx {i} of block {h} ({tx_hash}) is already in the chain or the block"
+                )));
+            }
             let key = tx_key(h, i);
             b.put(Table::Txs, key, alloy_rlp::encode(tx));
             b.put(Table::Receipts, key, alloy_rlp::encode(receipt));
@@ -295,18 +328,60 @@ impl<R: KvRead> LedgerView<R> {
 
     /// The genesis block hash, once genesis is committed.
     pub fn genesis_hash(&self) -> Result<Option<B256>, StoreError> {
-        Ok(self
-            .snap
-            .get(Table::Meta, META_GENESIS)?
-            .map(|v| B256::from_slice(&v)))
+        let Some(v) = self.snap.get(Table::Meta, META_GENESIS)? else {
+            return Ok(None);
+        };
+        if v.len() != 32 {
+            return Err(corrupt(format!(
+                "genesis hash is {} bytes, expected 32",
+                v.len()
+            )));
+        }
+        Ok(Some(B256::from_slice(&v)))
     }
 
-    /// The header at `height`.
-    pub fn header(&self, height: Height) -> Result<Option<Header>, StoreError> {
+    fn stored_header(&self, height: Height) -> Result<Option<StoredHeader>, StoreError> {
         self.snap
             .get(Table::Headers, &height_key(height))?
             .map(|v| decode_exact(&v, || format!("header at height {height}")))
             .transpose()
+    }
+
+    /// The header at `height`.
+    pub fn header(&self, height: Height) -> Result<Option<Header>, StoreError> {
+        Ok(self.stored_header(height)?.map(|s| s.header))
+    }
+
+    /// The rows of block `height` in the txs or receipts table.
+    fn block_rows(&self, table: Table, height: Height) -> Result<Vec<crate::Entry>, StoreError> {
+        let from = tx_key(height, 0);
+        let to = height.checked_next().map(height_key);
+        self.snap
+            .range(table, &from, to.as_ref().map(|t| t.as_slice()), usize::MAX)
+    }
+
+    /// Checks that `rows` are exactly rows 0..n of block `height`, n from its stored header.
+    fn check_rows(
+        &self,
+        what: &str,
+        height: Height,
+        rows: &[crate::Entry],
+    ) -> Result<(), StoreError> {
+        let expected = self
+            .stored_header(height)?
+            .map_or(0, |s| s.tx_count as usize);
+        if rows.len() != expected {
+            return Err(corrupt(format!(
+                "block {height} has {} {what}, its header says {expected}",
+                rows.len()
+            )));
+        }
+        for (i, (k, _)) in rows.iter().enumerate() {
+            if k.as_slice() != tx_key(height, i as u32) {
+                return Err(corrupt(format!("block {height} is missing {what} {i}")));
+            }
+        }
+        Ok(())
     }
 
     /// The height of the block with `hash`.
@@ -317,39 +392,23 @@ impl<R: KvRead> LedgerView<R> {
             .transpose()
     }
 
-    /// The transactions of the block at `height`, in order.
+    /// The transactions of the block at `height`, in order (empty above the head).
     pub fn block_txs(&self, height: Height) -> Result<Vec<BlockTx>, StoreError> {
-        let from = tx_key(height, 0);
-        let to = height_key(height.next());
-        let rows = self.snap.range(Table::Txs, &from, Some(&to), usize::MAX)?;
+        let rows = self.block_rows(Table::Txs, height)?;
+        self.check_rows("transactions", height, &rows)?;
         rows.iter()
             .enumerate()
-            .map(|(i, (k, v))| {
-                if k.as_slice() != tx_key(height, i as u32) {
-                    return Err(corrupt(format!(
-                        "block {height} is missing transaction {i}"
-                    )));
-                }
-                decode_exact(v, || format!("tx {i} of block {height}"))
-            })
+            .map(|(i, (_, v))| decode_exact(v, || format!("tx {i} of block {height}")))
             .collect()
     }
 
-    /// The receipts of the block at `height`, in order.
+    /// The receipts of the block at `height`, in order (empty above the head).
     pub fn block_receipts(&self, height: Height) -> Result<Vec<Receipt>, StoreError> {
-        let from = tx_key(height, 0);
-        let to = height_key(height.next());
-        let rows = self
-            .snap
-            .range(Table::Receipts, &from, Some(&to), usize::MAX)?;
+        let rows = self.block_rows(Table::Receipts, height)?;
+        self.check_rows("receipts", height, &rows)?;
         rows.iter()
             .enumerate()
-            .map(|(i, (k, v))| {
-                if k.as_slice() != tx_key(height, i as u32) {
-                    return Err(corrupt(format!("block {height} is missing receipt {i}")));
-                }
-                decode_exact(v, || format!("receipt {i} of block {height}"))
-            })
+            .map(|(i, (_, v))| decode_exact(v, || format!("receipt {i} of block {height}")))
             .collect()
     }
 

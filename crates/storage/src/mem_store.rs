@@ -39,6 +39,9 @@ impl KvRead for MemSnapshot {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
+        if to.is_some_and(|to| to < from) {
+            return Ok(Vec::new());
+        }
         let upper = to.map_or(Bound::Unbounded, Bound::Excluded);
         Ok(self.tables[table.index()]
             .range::<[u8], _>((Bound::Included(from), upper))

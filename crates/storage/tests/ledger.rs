@@ -297,3 +297,81 @@ fn damaged_ledger_files_never_panic() {
     // Both outcomes happen: damage in unused pages is harmless, damage in live pages is caught.
     assert!(outcomes[1] > 0, "no damage was ever detected: {outcomes:?}");
 }
+
+#[test]
+fn duplicate_transactions_are_refused() {
+    let suite = CryptoSuite::Ecdsa;
+    let ledger = Ledger::new(MemStore::new(), suite).unwrap();
+    let (g, gr, gw) = make_block(suite, None, 0, 0);
+    let head = ledger.commit_block(&g, &gr, &gw).unwrap();
+    // The same transaction twice in one block.
+    let (mut b, mut r, w) = make_block(suite, Some(head), 1, 3);
+    b.txs[2] = b.txs[0].clone();
+    r[2] = r[0].clone();
+    assert!(matches!(
+        ledger.commit_block(&b, &r, &w),
+        Err(StoreError::Invalid(_))
+    ));
+    // A transaction already in an earlier block.
+    let (b1, r1, w1) = make_block(suite, Some(head), 1, 3);
+    let head = ledger.commit_block(&b1, &r1, &w1).unwrap();
+    let (mut b2, r2, w2) = make_block(suite, Some(head), 2, 3);
+    b2.txs[1] = b1.txs[1].clone();
+    let err = ledger.commit_block(&b2, &r2, &w2).unwrap_err();
+    assert!(err.to_string().contains("already in the chain"), "{err}");
+    assert_eq!(ledger.head().unwrap(), Some(head));
+}
+
+#[test]
+fn concurrent_committers_cannot_both_extend_the_head() {
+    let suite = CryptoSuite::Ecdsa;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = std::sync::Arc::new(Ledger::open(dir.path().join("l.redb"), suite).unwrap());
+    let (g, gr, gw) = make_block(suite, None, 0, 0);
+    let head = ledger.commit_block(&g, &gr, &gw).unwrap();
+    let results: Vec<_> = (0..4u32)
+        .map(|n| {
+            let ledger = ledger.clone();
+            // Four different blocks for height 1.
+            let (b, r, w) = make_block(suite, Some(head), 1, n + 1);
+            std::thread::spawn(move || ledger.commit_block(&b, &r, &w).map(|_| b))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1);
+    let view = ledger.view().unwrap();
+    assert_eq!(view.block(Height(1)).unwrap().as_ref(), Some(winners[0]));
+    assert_eq!(
+        view.block_receipts(Height(1)).unwrap().len(),
+        winners[0].txs.len()
+    );
+}
+
+#[test]
+fn reads_at_extreme_heights_and_inverted_ranges_do_not_panic() {
+    let ledger = Ledger::new(MemStore::new(), CryptoSuite::Ecdsa).unwrap();
+    let view = ledger.view().unwrap();
+    assert!(view.block_txs(Height(u64::MAX)).unwrap().is_empty());
+    assert!(view.block_receipts(Height(u64::MAX)).unwrap().is_empty());
+    assert!(view.block(Height(u64::MAX)).unwrap().is_none());
+    assert!(view.state_range(b"z", Some(b"a"), 10).unwrap().is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let redb = Ledger::open(dir.path().join("x.redb"), CryptoSuite::Ecdsa).unwrap();
+    assert!(
+        redb.view()
+            .unwrap()
+            .state_range(b"z", Some(b"a"), 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        redb.view()
+            .unwrap()
+            .block_txs(Height(u64::MAX))
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -51,7 +51,6 @@ pub fn receipt(height: u64, i: u32) -> Receipt {
         contract_address: None,
         logs: vec![],
         output: Bytes::from(height.to_be_bytes().to_vec()),
-        logs_bloom: Bloom::ZERO,
     }
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the dependency rule, and every test.
+# CI runs exactly this (.ci/run). Needs only the Rust toolchain and python3 (for the
+# independent SM2/SM3 implementation the crypto tests cross-check against).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "python venv with gmssl (independent SM2/SM3 for cross-checks)"
+if ! .venv/bin/python -c 'import gmssl' 2>/dev/null; then
+  if ! python3 -m venv .venv 2>/dev/null; then
+    # Debian splits venv support out of python3.
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv .venv
+  fi
+  .venv/bin/pip install --quiet 'gmssl==3.2.2'
+fi
+export JINLIAN_PYTHON="$PWD/.venv/bin/python"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "pure cores depend on no runtime, socket or disk engine"
+for crate in jinlian-crypto jinlian-primitives; do
+  bad=$(cargo tree -p "$crate" -e normal --prefix none --locked | awk '{print $1}' \
+        | grep -E '^(tokio|mio|socket2|redb|hyper|jsonrpsee)$' || true)
+  if [ -n "$bad" ]; then
+    echo "error: $crate must stay pure but depends on: $bad" >&2
+    exit 1
+  fi
+done
+
+step "cargo test"
+cargo test --workspace --locked
