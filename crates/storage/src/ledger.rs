@@ -394,21 +394,25 @@ impl<R: KvRead> LedgerView<R> {
 
     /// The transactions of the block at `height`, in order (empty above the head).
     pub fn block_txs(&self, height: Height) -> Result<Vec<BlockTx>, StoreError> {
-        let rows = self.block_rows(Table::Txs, height)?;
-        self.check_rows("transactions", height, &rows)?;
-        rows.iter()
-            .enumerate()
-            .map(|(i, (_, v))| decode_exact(v, || format!("tx {i} of block {height}")))
-            .collect()
+        self.block_items(Table::Txs, "transactions", height)
     }
 
     /// The receipts of the block at `height`, in order (empty above the head).
     pub fn block_receipts(&self, height: Height) -> Result<Vec<Receipt>, StoreError> {
-        let rows = self.block_rows(Table::Receipts, height)?;
-        self.check_rows("receipts", height, &rows)?;
+        self.block_items(Table::Receipts, "receipts", height)
+    }
+
+    fn block_items<T: Decodable>(
+        &self,
+        table: Table,
+        what: &str,
+        height: Height,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self.block_rows(table, height)?;
+        self.check_rows(what, height, &rows)?;
         rows.iter()
             .enumerate()
-            .map(|(i, (_, v))| decode_exact(v, || format!("receipt {i} of block {height}")))
+            .map(|(i, (_, v))| decode_exact(v, || format!("{what} {i} of block {height}")))
             .collect()
     }
 
