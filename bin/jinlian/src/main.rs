@@ -29,7 +29,7 @@ enum Command {
         /// Generate an SM2 key (国密: SM2 signatures, SM3 addresses) instead of secp256k1.
         #[arg(long)]
         sm: bool,
-        /// Where to write the key file.
+        /// Where to write the key file (`-` prints it to standard output instead).
         #[arg(long, short, value_name = "FILE", default_value = "key.json")]
         out: PathBuf,
         /// Print the address and node id as JSON instead of text.
@@ -56,31 +56,101 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
         CryptoSuite::Ecdsa
     };
     let key = KeyPair::generate(suite, &mut rand::rng());
-    write_private_file(out, KeyFile::new(&key).to_json().as_bytes())?;
-    let mut stdout = std::io::stdout().lock();
-    if json {
-        let info = serde_json::json!({
-            "file": out.display().to_string(),
+    let contents = KeyFile::new(&key).to_json();
+    let to_stdout = out.as_os_str() == "-";
+    if to_stdout {
+        std::io::stdout().lock().write_all(contents.as_bytes())?;
+    } else {
+        write_private_file(out, contents.as_bytes())?;
+    }
+    let shown = if to_stdout {
+        "standard output".to_string()
+    } else {
+        out.display().to_string()
+    };
+    let report = if json {
+        serde_json::json!({
+            "file": if to_stdout { serde_json::Value::Null } else { shown.clone().into() },
             "suite": suite.name(),
             "address": key.address().to_checksum(None),
             "node_id": key.public().to_hex(),
-        });
-        writeln!(stdout, "{info}")?;
+        })
+        .to_string()
+            + "\n"
     } else {
-        writeln!(
-            stdout,
-            "wrote {} ({} key, readable only by you)",
-            out.display(),
-            suite
-        )?;
-        writeln!(stdout, "address: {}", key.address().to_checksum(None))?;
-        writeln!(stdout, "node id: {}", key.public())?;
-    }
-    Ok(())
+        format!(
+            "wrote {shown} ({suite} key{})\naddress: {}\nnode id: {}\n",
+            if to_stdout {
+                ""
+            } else {
+                ", readable only by you"
+            },
+            key.address().to_checksum(None),
+            key.public(),
+        )
+    };
+    // With `--out -` the key file itself goes to stdout, so the summary goes to stderr.
+    let printed = if to_stdout {
+        std::io::stderr().lock().write_all(report.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(report.as_bytes())
+    };
+    printed
+        .with_context(|| format!("the key was saved to {shown}, but printing its summary failed"))
 }
 
-/// Creates `path` with mode 0600, refusing to replace an existing file.
+/// Writes `path` with mode 0600, atomically, refusing to replace anything that exists. The
+/// contents go to a temporary file in the same directory first and are hard-linked into
+/// place, so a failed write (disk full) never leaves a partial key file behind.
 fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    if path.is_dir() {
+        bail!(
+            "{} is a directory; give the path of the key file to create",
+            path.display()
+        );
+    }
+    if path.symlink_metadata().is_ok() {
+        bail!(
+            "{} already exists; refusing to overwrite a key file (choose another path with --out)",
+            path.display()
+        );
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "directory {} does not exist; create it first",
+            parent.display()
+        );
+    }
+    let name = path
+        .file_name()
+        .context("the key file path has no file name")?;
+    let tmp = parent.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = write_new_file(&tmp, contents).and_then(|()| {
+        std::fs::hard_link(&tmp, path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                anyhow::anyhow!(
+                    "{} already exists; refusing to overwrite a key file (choose another path with --out)",
+                    path.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("cannot create {}", path.display()))
+            }
+        })
+    });
+    // The temporary name is ours alone (create_new); remove it whatever happened.
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+fn write_new_file(path: &Path, contents: &[u8]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -88,14 +158,9 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = match options.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
-            "{} already exists; refusing to overwrite a key file (choose another path with --out)",
-            path.display()
-        ),
-        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-    };
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(contents)
         .with_context(|| format!("cannot write {}", path.display()))?;
     file.sync_all()

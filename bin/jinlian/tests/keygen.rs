@@ -73,12 +73,58 @@ fn keygen_json_output_and_fresh_keys_each_time() {
 fn keygen_reports_unwritable_paths_and_bad_flags() {
     let out = jinlian(&["keygen", "--out", "/nonexistent-dir/key.json"]);
     assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cannot create /nonexistent-dir/key.json")
+        err.contains("directory /nonexistent-dir does not exist"),
+        "{err}"
     );
+    let dir = tempfile::tempdir().unwrap();
+    let out = jinlian(&["keygen", "--out", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
     let out = jinlian(&["keygen", "--curve", "x"]);
     assert!(!out.status.success());
     let help = jinlian(&["keygen", "--help"]);
     let text = String::from_utf8(help.stdout).unwrap();
     assert!(text.contains("--sm") && text.contains("--out"));
+}
+
+#[test]
+fn keygen_to_stdout_prints_the_key_file_and_summary_on_stderr() {
+    let out = jinlian(&["keygen", "--sm", "--out", "-"]);
+    assert!(out.status.success());
+    let key = KeyFile::parse(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(key.suite(), CryptoSuite::Sm);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&key.public().to_hex()));
+}
+
+/// A write that fails (here: the file size limit is 0, as on a full disk) must not leave an
+/// empty key file behind that would then block a retry.
+#[cfg(target_os = "linux")]
+#[test]
+fn failed_writes_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.json");
+    // Ignoring SIGXFSZ survives exec, so writes fail with EFBIG instead of killing the process.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec '{}' keygen --out '{}'",
+        env!("CARGO_BIN_EXE_jinlian"),
+        path.display()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "left files behind"
+    );
+    // A retry without the limit works.
+    assert!(
+        jinlian(&["keygen", "--out", path.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(KeyFile::parse(&std::fs::read_to_string(&path).unwrap()).is_ok());
 }
