@@ -115,6 +115,9 @@ fn pos(out: &[Output], f: impl Fn(&Output) -> bool) -> Option<usize> {
     out.iter().position(f)
 }
 
+/// A predicate over a step's outputs.
+type Check = Box<dyn Fn(&[Output]) -> bool>;
+
 // Height 10, view 0, n = 4: the primary is sealers[10 % 4] = index 2.
 const PRIMARY: usize = 2;
 
@@ -214,7 +217,7 @@ fn backup_accepts_one_valid_proposal_from_the_primary_and_executes_before_voting
         })
     };
 
-    let rows: Vec<(&str, Input, Box<dyn Fn(&[Output]) -> bool>)> = vec![
+    let rows: Vec<(&str, Input, Check)> = vec![
         (
             "from the primary: execute",
             fx.signed(PRIMARY, pp(block.clone())),
