@@ -23,9 +23,10 @@ cargo fmt --all -- --check
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p jinlian-sim --features defects --all-targets --locked -- -D warnings
 
 step "pure cores depend on no runtime, socket or disk engine"
-for crate in jinlian-crypto jinlian-primitives; do
+for crate in jinlian-crypto jinlian-primitives jinlian-consensus; do
   bad=$(cargo tree -p "$crate" -e normal --prefix none --locked | awk '{print $1}' \
         | grep -E '^(tokio|mio|socket2|redb|hyper|jsonrpsee)$' || true)
   if [ -n "$bad" ]; then
@@ -36,3 +37,6 @@ done
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "the simulator's checkers catch deliberately broken replicas"
+cargo test -p jinlian-sim --features defects --test checkers_bite --locked

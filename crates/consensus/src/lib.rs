@@ -64,5 +64,7 @@ pub use message::{
     Commit, MAX_MESSAGE_BYTES, Message, MessageError, NewView, PrePrepare, Prepare, PreparedCert,
     SignedMessage, ViewChange,
 };
+#[cfg(feature = "defects")]
+pub use replica::Defects;
 pub use replica::{Committed, Config, Execution, Fault, Input, Output, Replica, Timer};
 pub use wal::WalEntry;

@@ -27,6 +27,19 @@ pub struct Config {
     pub max_buffered: usize,
     /// How many heights ahead messages are buffered (further ones are dropped).
     pub future_heights: u64,
+    /// Deliberate bugs for testing the simulator's checkers.
+    #[cfg(feature = "defects")]
+    pub defects: Defects,
+}
+
+/// Deliberately broken rules (feature `defects`), to prove the simulator finds violations.
+#[cfg(feature = "defects")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Defects {
+    /// Count f + 1 votes as a quorum.
+    pub quorum_f_plus_1: bool,
+    /// Ignore prepared certificates when entering a new view.
+    pub ignore_prepared_in_new_view: bool,
 }
 
 impl Default for Config {
@@ -39,6 +52,8 @@ impl Default for Config {
             max_clock_drift_ms: 5000,
             max_buffered: 4096,
             future_heights: 4,
+            #[cfg(feature = "defects")]
+            defects: Defects::default(),
         }
     }
 }
@@ -272,38 +287,36 @@ impl Replica {
             round: Round::default(),
             buffer: Vec::new(),
         };
+        // The view we asked to move to, and the highest view we were actually in (entered
+        // through a new view, or voted in).
+        let mut asked = View(0);
+        let mut entered = parent.view;
         for entry in wal.iter().filter(|e| e.height() == height) {
             match entry {
                 WalEntry::Prepare { view, hash, .. } => {
                     r.round.sent_prepare.insert(*view, *hash);
+                    entered = entered.max(*view);
                 }
                 WalEntry::Commit { view, hash, .. } => {
                     r.round.sent_commit.insert(*view, *hash);
+                    entered = entered.max(*view);
                 }
-                WalEntry::ViewChange { view, .. } => {
-                    if *view > r.view {
-                        r.view = *view;
-                        r.in_view_change = true;
-                    }
+                WalEntry::ViewChange { view, .. } => asked = asked.max(*view),
+                WalEntry::EnterView { view, .. } => {
+                    entered = entered.max(*view);
+                    r.round.new_view_done.insert(*view);
                 }
                 WalEntry::Prepared(cert) => {
+                    entered = entered.max(cert.view);
                     if r.round.prepared.as_ref().is_none_or(|p| p.view < cert.view) {
                         r.round.prepared = Some((**cert).clone());
                     }
                 }
             }
         }
-        // Never vote in a view below one we already voted in.
-        for v in r
-            .round
-            .sent_prepare
-            .keys()
-            .chain(r.round.sent_commit.keys())
-        {
-            if *v > r.view {
-                r.view = *v;
-            }
-        }
+        // Waiting for a new view only if we asked for one above every view we were in.
+        r.in_view_change = asked > entered;
+        r.view = asked.max(entered);
         r
     }
 
@@ -339,6 +352,10 @@ impl Replica {
     }
 
     fn quorum(&self) -> usize {
+        #[cfg(feature = "defects")]
+        if self.config.defects.quorum_f_plus_1 {
+            return self.f() + 1;
+        }
         quorum(self.sealers.len())
     }
 
@@ -476,8 +493,27 @@ impl Replica {
             }
             Timer::ViewTimeout { height, view } if height == self.height && view == self.view => {
                 self.round.view_timer_armed = None;
-                self.consecutive_timeouts = self.consecutive_timeouts.saturating_add(1);
-                self.move_to_view(now, View(self.view.0.saturating_add(1)), out);
+                if !self.in_view_change && !self.txs_pending && self.round.proposal.is_none() {
+                    // Nothing to agree on: an idle group keeps its view.
+                    return;
+                }
+                // Replicas asking for this view or a later one.
+                let supporters = self
+                    .round
+                    .view_changes
+                    .values()
+                    .filter(|(v, _, _)| *v >= self.view)
+                    .count();
+                if self.in_view_change && supporters < self.quorum() {
+                    // Until a quorum wants this view or a later one, never move on alone
+                    // (replicas would drift apart view by view); say it again in case it was
+                    // lost.
+                    self.rebroadcast_view_change(now, out);
+                } else {
+                    // No commit in this view, or no new view although a quorum asked for it.
+                    self.consecutive_timeouts = self.consecutive_timeouts.saturating_add(1);
+                    self.move_to_view(now, View(self.view.0.saturating_add(1)), out);
+                }
             }
             _ => {}
         }
@@ -516,6 +552,13 @@ impl Replica {
         self.round.view_timer_armed = None;
         self.arm_view_timer(now, out);
         self.try_new_view(now, out);
+    }
+
+    fn rebroadcast_view_change(&mut self, now: u64, out: &mut Vec<Output>) {
+        if let Some((_, signed, _)) = self.me.and_then(|me| self.round.view_changes.get(&me)) {
+            out.push(Output::Broadcast(signed.clone()));
+        }
+        self.arm_view_timer(now, out);
     }
 
     fn on_message(&mut self, now: u64, m: SignedMessage, out: &mut Vec<Output>) {
@@ -1169,6 +1212,10 @@ impl Replica {
         self.in_view_change = false;
         self.round.proposal = None;
         self.round.required = highest.map(|c| c.block);
+        #[cfg(feature = "defects")]
+        if self.config.defects.ignore_prepared_in_new_view {
+            self.round.required = None;
+        }
         self.round.view_timer_armed = None;
         self.arm_view_timer(now, out);
         self.maybe_schedule_proposal(now, out);

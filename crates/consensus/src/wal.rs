@@ -36,6 +36,14 @@ pub enum WalEntry {
     },
     /// We hold this prepared certificate (carried into later view changes).
     Prepared(Box<PreparedCert>),
+    /// We entered `view` through a valid new-view message: after a restart we are in that
+    /// view, not still waiting for it.
+    EnterView {
+        /// Height.
+        height: Height,
+        /// The view entered.
+        view: View,
+    },
 }
 
 impl WalEntry {
@@ -44,7 +52,8 @@ impl WalEntry {
         match self {
             WalEntry::Prepare { height, .. }
             | WalEntry::Commit { height, .. }
-            | WalEntry::ViewChange { height, .. } => *height,
+            | WalEntry::ViewChange { height, .. }
+            | WalEntry::EnterView { height, .. } => *height,
             WalEntry::Prepared(c) => c.block.header.height,
         }
     }
@@ -70,6 +79,11 @@ impl WalEntry {
                 out.push(4);
                 cert.encode(&mut out);
             }
+            WalEntry::EnterView { height, view } => {
+                out.push(5);
+                height.encode(&mut out);
+                view.encode(&mut out);
+            }
         }
         out
     }
@@ -93,6 +107,10 @@ impl WalEntry {
                 view: View::decode(&mut b).ok()?,
             },
             4 => WalEntry::Prepared(Box::new(PreparedCert::decode(&mut b).ok()?)),
+            5 => WalEntry::EnterView {
+                height: Height::decode(&mut b).ok()?,
+                view: View::decode(&mut b).ok()?,
+            },
             _ => return None,
         };
         b.is_empty().then_some(entry)

@@ -805,6 +805,41 @@ fn a_restarted_replica_never_prepares_a_second_hash_in_a_view() {
 }
 
 #[test]
+fn a_replica_restarted_inside_a_new_view_is_in_that_view_not_waiting_for_it() {
+    // Found by the simulator: a replica that asked for view 1, entered it, prepared a block
+    // in it and crashed used to come back "waiting for view 1" with a certificate prepared
+    // in view 1, which every peer refuses; the group stalled.
+    let fx = fixture(4);
+    let (_, block, prepared_out) = prepared_backup(&fx);
+    let Some(Output::Persist(WalEntry::Prepared(cert))) = prepared_out
+        .into_iter()
+        .find(|o| matches!(o, Output::Persist(WalEntry::Prepared(_))))
+    else {
+        panic!("no certificate")
+    };
+    let mut cert = *cert;
+    cert.view = View(1);
+    let wal = [
+        WalEntry::ViewChange {
+            height: Height(10),
+            view: View(1),
+        },
+        WalEntry::EnterView {
+            height: Height(10),
+            view: View(1),
+        },
+        WalEntry::Prepared(Box::new(cert)),
+    ];
+    let r = fx.replica(0, &wal);
+    assert_eq!(r.view(), View(1));
+    assert!(!r.in_view_change());
+    // Without the EnterView entry it would be waiting for view 1 (and hold no cert for it).
+    let r = fx.replica(0, &wal[..1]);
+    assert!(r.in_view_change());
+    let _ = block;
+}
+
+#[test]
 fn sealer_changes_apply_from_the_next_height() {
     let fx = fixture(4);
     let now = T0 + 600;
