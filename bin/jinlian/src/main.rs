@@ -50,12 +50,7 @@ enum Command {
     /// prints its violations and `SIM_SEED=<n>`, and the command exits non-zero.
     Sim {
         /// Seeds to run: `A..B` (B excluded) or a single number.
-        #[arg(
-            long,
-            value_name = "A..B",
-            default_value = "0..100",
-            conflicts_with = "seed"
-        )]
+        #[arg(long, value_name = "A..B", default_value = "0..100", conflicts_with = "seed")]
         seeds: String,
         /// Run one seed (same as `--seeds N`).
         #[arg(long)]
@@ -86,25 +81,9 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen { sm, out, json } => keygen(sm, &out, json),
-        Command::Sim {
-            seeds,
-            seed,
-            sealers,
-            byzantine,
-            faults,
-            txs,
-            sm,
-            trace,
-        } => sim::run(sim::Args {
-            seeds,
-            seed,
-            sealers,
-            byzantine,
-            faults,
-            txs,
-            sm,
-            trace,
-        }),
+        Command::Sim { seeds, seed, sealers, byzantine, faults, txs, sm, trace } => {
+            sim::run(sim::Args { seeds, seed, sealers, byzantine, faults, txs, sm, trace })
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -113,11 +92,7 @@ fn main() {
 }
 
 fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
-    let suite = if sm {
-        CryptoSuite::Sm
-    } else {
-        CryptoSuite::Ecdsa
-    };
+    let suite = if sm { CryptoSuite::Sm } else { CryptoSuite::Ecdsa };
     let key = KeyPair::generate(suite, &mut rand::rng());
     let contents = KeyFile::new(&key).to_json();
     let to_stdout = out.as_os_str() == "-";
@@ -126,11 +101,7 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
     } else {
         write_private_file(out, contents.as_bytes())?;
     }
-    let shown = if to_stdout {
-        "standard output".to_string()
-    } else {
-        out.display().to_string()
-    };
+    let shown = if to_stdout { "standard output".to_string() } else { out.display().to_string() };
     let report = if json {
         serde_json::json!({
             "file": if to_stdout { serde_json::Value::Null } else { shown.clone().into() },
@@ -143,11 +114,7 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
     } else {
         format!(
             "wrote {shown} ({suite} key{})\naddress: {}\nnode id: {}\n",
-            if to_stdout {
-                ""
-            } else {
-                ", readable only by you"
-            },
+            if to_stdout { "" } else { ", readable only by you" },
             key.address().to_checksum(None),
             key.public(),
         )
@@ -167,10 +134,7 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
 /// place, so a failed write (disk full) never leaves a partial key file behind.
 fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     if path.is_dir() {
-        bail!(
-            "{} is a directory; give the path of the key file to create",
-            path.display()
-        );
+        bail!("{} is a directory; give the path of the key file to create", path.display());
     }
     if path.symlink_metadata().is_ok() {
         bail!(
@@ -183,19 +147,10 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
         _ => PathBuf::from("."),
     };
     if !parent.is_dir() {
-        bail!(
-            "directory {} does not exist; create it first",
-            parent.display()
-        );
+        bail!("directory {} does not exist; create it first", parent.display());
     }
-    let name = path
-        .file_name()
-        .context("the key file path has no file name")?;
-    let tmp = parent.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let name = path.file_name().context("the key file path has no file name")?;
+    let tmp = parent.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     let result = write_new_file(&tmp, contents).and_then(|()| {
         std::fs::hard_link(&tmp, path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -221,12 +176,9 @@ fn write_new_file(path: &Path, contents: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(contents)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot sync {}", path.display()))?;
+    let mut file =
+        options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents).with_context(|| format!("cannot write {}", path.display()))?;
+    file.sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
     Ok(())
 }

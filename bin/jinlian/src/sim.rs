@@ -19,9 +19,7 @@ pub struct Args {
 
 fn parse_seeds(text: &str) -> Result<std::ops::Range<u64>> {
     let parse = |s: &str| {
-        s.trim()
-            .parse::<u64>()
-            .with_context(|| format!("seed {s:?} is not a whole number"))
+        s.trim().parse::<u64>().with_context(|| format!("seed {s:?} is not a whole number"))
     };
     match text.split_once("..") {
         Some((a, b)) => {
@@ -49,10 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     let f = (args.sealers - 1) / 3;
     let byzantine = args.byzantine.unwrap_or(f);
     if byzantine > args.sealers {
-        bail!(
-            "--byzantine {byzantine} is more than --sealers {}",
-            args.sealers
-        );
+        bail!("--byzantine {byzantine} is more than --sealers {}", args.sealers);
     }
     let faults: Faults = args.faults.parse().map_err(anyhow::Error::msg)?;
     let base = SimConfig {
@@ -60,19 +55,14 @@ pub fn run(args: Args) -> Result<()> {
         byzantine,
         faults,
         txs: args.txs,
-        suite: if args.sm {
-            CryptoSuite::Sm
-        } else {
-            CryptoSuite::Ecdsa
-        },
+        suite: if args.sm { CryptoSuite::Sm } else { CryptoSuite::Ecdsa },
         ..SimConfig::default()
     };
 
     // Seeds are independent: run them on every core, print in seed order.
     let list: Vec<u64> = seeds.clone().collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(list.len().max(1));
+    let threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(list.len().max(1));
     let started = std::time::Instant::now();
     let mut reports: Vec<SimReport> = Vec::with_capacity(list.len());
     for chunk in list.chunks(threads * 8) {
@@ -83,20 +73,13 @@ pub fn run(args: Args) -> Result<()> {
                     let mine: Vec<u64> = chunk.iter().copied().skip(t).step_by(threads).collect();
                     scope.spawn(move || {
                         mine.into_iter()
-                            .map(|seed| {
-                                run_one(&SimConfig {
-                                    seed,
-                                    ..base.clone()
-                                })
-                            })
+                            .map(|seed| run_one(&SimConfig { seed, ..base.clone() }))
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            let mut all: Vec<SimReport> = handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect();
+            let mut all: Vec<SimReport> =
+                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect();
             all.sort_by_key(|r| r.seed);
             all
         });
@@ -106,19 +89,11 @@ pub fn run(args: Args) -> Result<()> {
         }
         reports.extend(results);
     }
-    let failed: Vec<u64> = reports
-        .iter()
-        .filter(|r| !r.passed())
-        .map(|r| r.seed)
-        .collect();
+    let failed: Vec<u64> = reports.iter().filter(|r| !r.passed()).map(|r| r.seed).collect();
     let commits: u64 = reports.iter().map(|r| r.commits).sum();
     let secs = started.elapsed().as_secs_f64();
     if reports.len() != list.len() {
-        bail!(
-            "a simulation thread panicked: {} of {} runs reported",
-            reports.len(),
-            list.len()
-        );
+        bail!("a simulation thread panicked: {} of {} runs reported", reports.len(), list.len());
     }
     if !args.trace {
         println!(
@@ -172,8 +147,7 @@ fn print_report(
             r.messages,
             r.view_changes,
             r.faults_reported,
-            r.all_committed_ms
-                .map_or("-".to_string(), |t| t.to_string()),
+            r.all_committed_ms.map_or("-".to_string(), |t| t.to_string()),
             if r.passed() { "PASS" } else { "FAIL" },
         )?;
     }

@@ -6,10 +6,7 @@ use jinlian_crypto::{CryptoSuite, KeyFile};
 use std::process::Command;
 
 fn jinlian(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_jinlian"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_jinlian")).args(args).output().unwrap()
 }
 
 #[test]
@@ -20,19 +17,12 @@ fn keygen_writes_a_private_key_file_and_prints_its_identity() {
         let mut args = vec!["keygen", "--out", path.to_str().unwrap()];
         args.extend(flag);
         let out = jinlian(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let stdout = String::from_utf8(out.stdout).unwrap();
 
         let key = KeyFile::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(key.suite(), suite);
-        assert!(
-            stdout.contains(&key.address().to_checksum(None)),
-            "{stdout}"
-        );
+        assert!(stdout.contains(&key.address().to_checksum(None)), "{stdout}");
         assert!(stdout.contains(&key.public().to_hex()), "{stdout}");
         assert_eq!(key.address(), suite.address_of(&key.public()));
 
@@ -74,10 +64,7 @@ fn keygen_reports_unwritable_paths_and_bad_flags() {
     let out = jinlian(&["keygen", "--out", "/nonexistent-dir/key.json"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("directory /nonexistent-dir does not exist"),
-        "{err}"
-    );
+    assert!(err.contains("directory /nonexistent-dir does not exist"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let out = jinlian(&["keygen", "--out", dir.path().to_str().unwrap()]);
     assert!(!out.status.success());
@@ -115,16 +102,8 @@ fn failed_writes_leave_nothing_behind() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot write"), "{err}");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "left files behind"
-    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "left files behind");
     // A retry without the limit works.
-    assert!(
-        jinlian(&["keygen", "--out", path.to_str().unwrap()])
-            .status
-            .success()
-    );
+    assert!(jinlian(&["keygen", "--out", path.to_str().unwrap()]).status.success());
     assert!(KeyFile::parse(&std::fs::read_to_string(&path).unwrap()).is_ok());
 }

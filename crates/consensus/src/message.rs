@@ -38,8 +38,8 @@ pub struct Prepare {
     pub hash: B256,
 }
 
-/// A vote to commit block `hash`. Its signature is over [`commit_digest`], so a quorum of
-/// commits is directly the block's certificate.
+/// A vote to commit block `hash` in `view`. Its signature is over [`commit_digest`] (hash and
+/// view), so a quorum of one view's commits is directly the block's certificate.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct Commit {
     /// Height.
@@ -167,14 +167,10 @@ impl Message {
     /// Decodes canonical bytes strictly; never panics.
     pub fn decode(bytes: &[u8]) -> Result<Self, MessageError> {
         if bytes.len() > MAX_MESSAGE_BYTES {
-            return Err(MessageError::Malformed(format!(
-                "{} bytes is too large",
-                bytes.len()
-            )));
+            return Err(MessageError::Malformed(format!("{} bytes is too large", bytes.len())));
         }
-        let (&kind, mut body) = bytes
-            .split_first()
-            .ok_or_else(|| MessageError::Malformed("empty".into()))?;
+        let (&kind, mut body) =
+            bytes.split_first().ok_or_else(|| MessageError::Malformed("empty".into()))?;
         let bad = |e: alloy_rlp::Error| MessageError::Malformed(e.to_string());
         let msg = match kind {
             KIND_PRE_PREPARE => Message::PrePrepare(PrePrepare::decode(&mut body).map_err(bad)?),
@@ -194,7 +190,7 @@ impl Message {
     /// form certificates), for everything else H("jinlian/consensus/v1" ‖ encoding).
     pub fn signing_digest(&self, suite: CryptoSuite) -> B256 {
         match self {
-            Message::Commit(c) => commit_digest(suite, &c.hash),
+            Message::Commit(c) => commit_digest(suite, &c.hash, c.view),
             other => suite.hash_parts(&[b"jinlian/consensus/v1", &other.encode_to_vec()]),
         }
     }
@@ -208,11 +204,7 @@ impl Encodable for ViewChange {
         self.height.encode(&mut payload);
         self.view.encode(&mut payload);
         prepared.encode(&mut payload);
-        alloy_rlp::Header {
-            list: true,
-            payload_length: payload.len(),
-        }
-        .encode(out);
+        alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(out);
         out.put_slice(&payload);
     }
 }
@@ -231,11 +223,7 @@ impl Decodable for ViewChange {
         if !payload.is_empty() || prepared.len() > 1 {
             return Err(alloy_rlp::Error::Custom("view change has extra items"));
         }
-        Ok(ViewChange {
-            height,
-            view,
-            prepared: prepared.pop(),
-        })
+        Ok(ViewChange { height, view, prepared: prepared.pop() })
     }
 }
 
@@ -254,19 +242,14 @@ impl SignedMessage {
     /// Signs `msg` as sealer `from`.
     pub fn sign(msg: &Message, from: u32, key: &KeyPair) -> Self {
         let sig = key.sign(&msg.signing_digest(key.suite()));
-        Self {
-            from,
-            payload: msg.encode_to_vec().into(),
-            signature: sig.to_bytes().into(),
-        }
+        Self { from, payload: msg.encode_to_vec().into(), signature: sig.to_bytes().into() }
     }
 
     /// Decodes the payload and checks the signature against `sealers[from]`.
     pub fn open(&self, suite: CryptoSuite, sealers: &[PublicKey]) -> Result<Message, MessageError> {
         let msg = Message::decode(&self.payload)?;
-        let sealer = sealers
-            .get(self.from as usize)
-            .ok_or(MessageError::UnknownSender(self.from))?;
+        let sealer =
+            sealers.get(self.from as usize).ok_or(MessageError::UnknownSender(self.from))?;
         let sig = Signature::from_bytes(suite, &self.signature)
             .map_err(|_| MessageError::BadSignature(self.from))?;
         suite
@@ -283,10 +266,7 @@ impl SignedMessage {
     /// Decodes wire bytes strictly.
     pub fn decode_exact(bytes: &[u8]) -> Result<Self, MessageError> {
         if bytes.len() > MAX_MESSAGE_BYTES {
-            return Err(MessageError::Malformed(format!(
-                "{} bytes is too large",
-                bytes.len()
-            )));
+            return Err(MessageError::Malformed(format!("{} bytes is too large", bytes.len())));
         }
         let mut buf = bytes;
         let m = Self::decode(&mut buf).map_err(|e| MessageError::Malformed(e.to_string()))?;

@@ -10,6 +10,9 @@ use jinlian_crypto::{CryptoSuite, KeyPair, PublicKey};
 use jinlian_primitives::{Block, Certificate, CommitSignature, Height, View, quorum};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Executed proposals kept per height (one per view, the most recent views).
+const MAX_EXECUTED_KEPT: usize = 4;
+
 /// Settings of a replica.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +30,8 @@ pub struct Config {
     pub max_buffered: usize,
     /// How many heights ahead messages are buffered (further ones are dropped).
     pub future_heights: u64,
+    /// Bytes of buffered future messages, in total (each sender gets an equal share).
+    pub max_buffered_bytes: usize,
     /// Deliberate bugs for testing the simulator's checkers.
     #[cfg(feature = "defects")]
     pub defects: Defects,
@@ -52,6 +57,7 @@ impl Default for Config {
             max_clock_drift_ms: 5000,
             max_buffered: 4096,
             future_heights: 4,
+            max_buffered_bytes: 256 * 1024 * 1024,
             #[cfg(feature = "defects")]
             defects: Defects::default(),
         }
@@ -221,8 +227,11 @@ struct Round {
     proposals_seen: BTreeMap<View, B256>,
     /// Prepares per view per sender.
     prepares: BTreeMap<View, BTreeMap<u32, (B256, SignedMessage)>>,
-    /// Commit signatures per block hash per sender.
-    commits: BTreeMap<B256, BTreeMap<u32, Bytes>>,
+    /// Commit votes per view per sender: (hash, signature). One hash per sender and view.
+    commits: BTreeMap<View, BTreeMap<u32, (B256, Bytes)>>,
+    /// Proposals we executed and found valid, by view (the most recent few), so a commit
+    /// quorum of an earlier view can still be decided after we moved on.
+    executed: BTreeMap<View, (Block, B256, Option<Vec<PublicKey>>)>,
     /// Votes we sent (or, after a restart, had sent) per view.
     sent_prepare: BTreeMap<View, B256>,
     sent_commit: BTreeMap<View, B256>,
@@ -268,10 +277,7 @@ impl Replica {
         sealers: Vec<PublicKey>,
         wal: &[WalEntry],
     ) -> Self {
-        let me = sealers
-            .iter()
-            .position(|s| *s == key.public())
-            .map(|i| i as u32);
+        let me = sealers.iter().position(|s| *s == key.public()).map(|i| i as u32);
         let height = Height(parent.height.0 + 1);
         let mut r = Self {
             config,
@@ -302,7 +308,10 @@ impl Replica {
                     entered = entered.max(*view);
                 }
                 WalEntry::ViewChange { view, .. } => asked = asked.max(*view),
-                WalEntry::EnterView { view, .. } => {
+                WalEntry::EnterView { view, required, .. } => {
+                    if *view >= entered {
+                        r.round.required = required.as_ref().map(|b| (**b).clone());
+                    }
                     entered = entered.max(*view);
                     r.round.new_view_done.insert(*view);
                 }
@@ -385,43 +394,25 @@ impl Replica {
                     self.maybe_schedule_proposal(now, out);
                 }
             }
-            Input::ProposalBuilt {
-                height,
-                view,
-                block,
-                next_sealers,
-            } => self.on_proposal_built(now, height, view, *block, next_sealers, out),
-            Input::Executed {
-                height,
-                view,
-                hash,
-                result,
-            } => self.on_executed(now, height, view, hash, result, out),
+            Input::ProposalBuilt { height, view, block, next_sealers } => {
+                self.on_proposal_built(now, height, view, *block, next_sealers, out)
+            }
+            Input::Executed { height, view, hash, result } => {
+                self.on_executed(now, height, view, hash, result, out)
+            }
         }
         self.check_invariants();
     }
 
     fn check_invariants(&self) {
         if let Some(p) = &self.round.proposal {
-            assert_eq!(
-                p.view, self.view,
-                "a proposal is only kept for the current view"
-            );
-            assert_eq!(
-                p.block.header.height, self.height,
-                "proposal for another height"
-            );
+            assert_eq!(p.view, self.view, "a proposal is only kept for the current view");
+            assert_eq!(p.block.header.height, self.height, "proposal for another height");
         }
         if let Some(c) = &self.round.prepared {
-            assert!(
-                c.view <= self.view,
-                "prepared in a view above the current one"
-            );
+            assert!(c.view <= self.view, "prepared in a view above the current one");
         }
-        assert!(
-            self.buffer.len() <= self.config.max_buffered,
-            "buffer over its bound"
-        );
+        assert!(self.buffer.len() <= self.config.max_buffered, "buffer over its bound");
     }
 
     fn sign(&self, msg: &Message) -> Option<SignedMessage> {
@@ -439,14 +430,8 @@ impl Replica {
     fn arm_view_timer(&mut self, now: u64, out: &mut Vec<Output>) {
         if self.round.view_timer_armed != Some(self.view) {
             self.round.view_timer_armed = Some(self.view);
-            let timer = Timer::ViewTimeout {
-                height: self.height,
-                view: self.view,
-            };
-            out.push(Output::SetTimer {
-                timer,
-                at_ms: now.saturating_add(self.timeout_ms()),
-            });
+            let timer = Timer::ViewTimeout { height: self.height, view: self.view };
+            out.push(Output::SetTimer { timer, at_ms: now.saturating_add(self.timeout_ms()) });
         }
     }
 
@@ -465,10 +450,7 @@ impl Replica {
         if !self.txs_pending || self.round.build_requested.contains(&self.view) {
             return;
         }
-        let due = self
-            .parent
-            .timestamp_ms
-            .saturating_add(self.config.block_interval_ms);
+        let due = self.parent.timestamp_ms.saturating_add(self.config.block_interval_ms);
         if now >= due {
             self.round.build_requested.insert(self.view);
             out.push(Output::BuildProposal {
@@ -478,10 +460,7 @@ impl Replica {
                 min_timestamp_ms: self.parent.timestamp_ms.saturating_add(1).max(now),
             });
         } else {
-            let timer = Timer::Propose {
-                height: self.height,
-                view: self.view,
-            };
+            let timer = Timer::Propose { height: self.height, view: self.view };
             out.push(Output::SetTimer { timer, at_ms: due });
         }
     }
@@ -498,12 +477,8 @@ impl Replica {
                     return;
                 }
                 // Replicas asking for this view or a later one.
-                let supporters = self
-                    .round
-                    .view_changes
-                    .values()
-                    .filter(|(v, _, _)| *v >= self.view)
-                    .count();
+                let supporters =
+                    self.round.view_changes.values().filter(|(v, _, _)| *v >= self.view).count();
                 if self.in_view_change && supporters < self.quorum() {
                     // Until a quorum wants this view or a later one, never move on alone
                     // (replicas would drift apart view by view); say it again in case it was
@@ -528,10 +503,7 @@ impl Replica {
         self.in_view_change = true;
         self.round.proposal = None;
         self.round.required = None;
-        out.push(Output::Persist(WalEntry::ViewChange {
-            height: self.height,
-            view,
-        }));
+        out.push(Output::Persist(WalEntry::ViewChange { height: self.height, view }));
         self.broadcast_view_change(now, out);
     }
 
@@ -571,10 +543,7 @@ impl Replica {
         let msg = match Message::decode(&m.payload) {
             Ok(msg) => msg,
             Err(e) => {
-                out.push(Output::ReportFault {
-                    from,
-                    fault: Fault::BadMessage(e.to_string()),
-                });
+                out.push(Output::ReportFault { from, fault: Fault::BadMessage(e.to_string()) });
                 return;
             }
         };
@@ -589,7 +558,11 @@ impl Replica {
                     && !matches!(msg, Message::ViewChange(_) | Message::NewView(_))));
         let is_view_msg = matches!(msg, Message::ViewChange(_) | Message::NewView(_));
         if h > self.height || (future_view && !is_view_msg) {
-            if h.0 <= self.height.0.saturating_add(self.config.future_heights) {
+            // Only authentic messages are kept (checked against the current sealers; a
+            // message from a sealer added later is dropped and recovered by sync).
+            if h.0 <= self.height.0.saturating_add(self.config.future_heights)
+                && m.open(self.config.suite, &self.sealers).is_ok()
+            {
                 self.buffer_message(m);
             }
             return;
@@ -598,10 +571,7 @@ impl Replica {
             Ok(msg) => msg,
             Err(MessageError::UnknownSender(_)) => return,
             Err(e) => {
-                out.push(Output::ReportFault {
-                    from,
-                    fault: Fault::BadMessage(e.to_string()),
-                });
+                out.push(Output::ReportFault { from, fault: Fault::BadMessage(e.to_string()) });
                 return;
             }
         };
@@ -615,10 +585,21 @@ impl Replica {
     }
 
     fn buffer_message(&mut self, m: SignedMessage) {
-        // One peer may not fill the buffer: each sender gets an equal share.
-        let share = self.config.max_buffered / self.sealers.len().max(1);
-        let mine = self.buffer.iter().filter(|b| b.from == m.from).count();
-        if mine < share.max(1) && self.buffer.len() < self.config.max_buffered {
+        // One peer may not fill the buffer: each sender gets an equal share of the count and
+        // of the bytes.
+        let n = self.sealers.len().max(1);
+        let share = (self.config.max_buffered / n).max(1);
+        let byte_share = self.config.max_buffered_bytes / n;
+        let size = m.payload.len() + m.signature.len();
+        let (mine, mine_bytes) = self
+            .buffer
+            .iter()
+            .filter(|b| b.from == m.from)
+            .fold((0, 0), |(c, b), x| (c + 1, b + x.payload.len() + x.signature.len()));
+        if mine < share
+            && mine_bytes + size <= byte_share
+            && self.buffer.len() < self.config.max_buffered
+        {
             self.buffer.push(m);
         }
     }
@@ -638,19 +619,13 @@ impl Replica {
             return;
         }
         if from != self.primary(self.height, self.view) {
-            out.push(Output::ReportFault {
-                from,
-                fault: Fault::NotPrimary,
-            });
+            out.push(Output::ReportFault { from, fault: Fault::NotPrimary });
             return;
         }
         let hash = p.block.hash(self.config.suite);
         match self.round.proposals_seen.get(&p.view) {
             Some(seen) if *seen != hash => {
-                let fault = Fault::Equivocation {
-                    height: self.height,
-                    view: p.view,
-                };
+                let fault = Fault::Equivocation { height: self.height, view: p.view };
                 out.push(Output::ReportFault { from, fault });
                 return;
             }
@@ -658,25 +633,14 @@ impl Replica {
             None => {}
         }
         if let Err(why) = self.check_proposal(now, &p.block, hash) {
-            out.push(Output::ReportFault {
-                from,
-                fault: Fault::InvalidProposal(why),
-            });
+            out.push(Output::ReportFault { from, fault: Fault::InvalidProposal(why) });
             return;
         }
         self.round.proposals_seen.insert(p.view, hash);
-        self.round.proposal = Some(Proposal {
-            view: p.view,
-            block: p.block.clone(),
-            hash,
-            valid: None,
-        });
+        self.round.proposal =
+            Some(Proposal { view: p.view, block: p.block.clone(), hash, valid: None });
         self.arm_view_timer(now, out);
-        out.push(Output::Execute {
-            height: self.height,
-            view: self.view,
-            block: p.block,
-        });
+        out.push(Output::Execute { height: self.height, view: self.view, block: p.block });
     }
 
     fn check_proposal(&self, now: u64, block: &Block, hash: B256) -> Result<(), String> {
@@ -685,19 +649,13 @@ impl Replica {
             return Err(format!("height {} != {}", h.height, self.height));
         }
         if h.parent_hash != self.parent.hash {
-            return Err(format!(
-                "parent {} is not our head {}",
-                h.parent_hash, self.parent.hash
-            ));
+            return Err(format!("parent {} is not our head {}", h.parent_hash, self.parent.hash));
         }
         if h.timestamp_ms <= self.parent.timestamp_ms {
             return Err("timestamp not after the parent's".into());
         }
         if h.timestamp_ms > now.saturating_add(self.config.max_clock_drift_ms) {
-            return Err(format!(
-                "timestamp {} too far ahead of our clock {now}",
-                h.timestamp_ms
-            ));
+            return Err(format!("timestamp {} too far ahead of our clock {now}", h.timestamp_ms));
         }
         if block.txs.is_empty() {
             return Err("empty blocks are not made".into());
@@ -754,12 +712,8 @@ impl Replica {
             return;
         };
         self.round.proposals_seen.insert(self.view, hash);
-        self.round.proposal = Some(Proposal {
-            view: self.view,
-            block: block.clone(),
-            hash,
-            valid: None,
-        });
+        self.round.proposal =
+            Some(Proposal { view: self.view, block: block.clone(), hash, valid: None });
         out.push(Output::Broadcast(signed));
         self.arm_view_timer(now, out);
         match executed {
@@ -771,11 +725,7 @@ impl Replica {
                 Execution::Valid { next_sealers: next },
                 out,
             ),
-            None => out.push(Output::Execute {
-                height: self.height,
-                view: self.view,
-                block,
-            }),
+            None => out.push(Output::Execute { height: self.height, view: self.view, block }),
         }
     }
 
@@ -800,13 +750,15 @@ impl Replica {
         match result {
             Execution::Invalid(why) => {
                 let from = self.primary(height, view);
-                out.push(Output::ReportFault {
-                    from,
-                    fault: Fault::InvalidProposal(why),
-                });
+                out.push(Output::ReportFault { from, fault: Fault::InvalidProposal(why) });
             }
             Execution::Valid { next_sealers } => {
-                p.valid = Some(next_sealers);
+                p.valid = Some(next_sealers.clone());
+                let entry = (p.block.clone(), p.hash, next_sealers);
+                self.round.executed.insert(view, entry);
+                while self.round.executed.len() > MAX_EXECUTED_KEPT {
+                    self.round.executed.pop_first();
+                }
                 self.send_prepare(now, out);
                 self.try_prepared(now, out);
                 self.try_commit(now, out);
@@ -824,25 +776,13 @@ impl Replica {
             Some(_) => {}
             None => {
                 // Persist before sending: after a crash we must not prepare another digest.
-                out.push(Output::Persist(WalEntry::Prepare {
-                    height: self.height,
-                    view,
-                    hash,
-                }));
+                out.push(Output::Persist(WalEntry::Prepare { height: self.height, view, hash }));
                 self.round.sent_prepare.insert(view, hash);
             }
         }
-        let msg = Message::Prepare(Prepare {
-            height: self.height,
-            view,
-            hash,
-        });
+        let msg = Message::Prepare(Prepare { height: self.height, view, hash });
         if let (Some(signed), Some(me)) = (self.sign(&msg), self.me) {
-            self.round
-                .prepares
-                .entry(view)
-                .or_default()
-                .insert(me, (hash, signed.clone()));
+            self.round.prepares.entry(view).or_default().insert(me, (hash, signed.clone()));
             out.push(Output::Broadcast(signed));
         }
     }
@@ -861,10 +801,7 @@ impl Replica {
         let votes = self.round.prepares.entry(p.view).or_default();
         match votes.get(&from) {
             Some((h, _)) if *h != p.hash => {
-                let fault = Fault::Equivocation {
-                    height: self.height,
-                    view: p.view,
-                };
+                let fault = Fault::Equivocation { height: self.height, view: p.view };
                 out.push(Output::ReportFault { from, fault });
                 return;
             }
@@ -887,11 +824,9 @@ impl Replica {
         if let Some(sent) = self.round.sent_commit.get(&p.view).copied() {
             // Voted to commit in this view already (possibly before a restart): only send the
             // same vote again if we have not yet in this run.
+            let view = p.view;
             let ours = self.me.is_some_and(|me| {
-                self.round
-                    .commits
-                    .get(&sent)
-                    .is_some_and(|c| c.contains_key(&me))
+                self.round.commits.get(&view).is_some_and(|c| c.contains_key(&me))
             });
             if sent == p.hash && !ours {
                 self.send_commit(now, sent, out);
@@ -903,49 +838,32 @@ impl Replica {
             .round
             .prepares
             .get(&view)
-            .map(|v| {
-                v.values()
-                    .filter(|(h, _)| *h == hash)
-                    .map(|(_, m)| m.clone())
-                    .collect()
-            })
+            .map(|v| v.values().filter(|(h, _)| *h == hash).map(|(_, m)| m.clone()).collect())
             .unwrap_or_default();
         if prepares.len() < self.quorum() {
             return;
         }
-        let cert = PreparedCert {
-            view,
-            block: p.block.clone(),
-            prepares,
-        };
+        let cert = PreparedCert { view, block: p.block.clone(), prepares };
         out.push(Output::Persist(WalEntry::Prepared(Box::new(cert.clone()))));
         self.round.prepared = Some(cert);
-        out.push(Output::Persist(WalEntry::Commit {
-            height: self.height,
-            view,
-            hash,
-        }));
+        out.push(Output::Persist(WalEntry::Commit { height: self.height, view, hash }));
         self.round.sent_commit.insert(view, hash);
         self.send_commit(now, hash, out);
     }
 
     fn send_commit(&mut self, now: u64, hash: B256, out: &mut Vec<Output>) {
-        let msg = Message::Commit(Commit {
-            height: self.height,
-            view: self.view,
-            hash,
-        });
+        let view = self.view;
+        let msg = Message::Commit(Commit { height: self.height, view, hash });
         if let (Some(signed), Some(me)) = (self.sign(&msg), self.me) {
-            self.round
-                .commits
-                .entry(hash)
-                .or_default()
-                .insert(me, signed.signature.clone());
+            let sig = signed.signature.clone();
+            self.round.commits.entry(view).or_default().insert(me, (hash, sig));
             out.push(Output::Broadcast(signed));
         }
         self.try_commit(now, out);
     }
 
+    /// Keeps a commit vote: any from the current view (at most one hash per sender), and from
+    /// earlier views only those for a proposal we executed, so memory stays bounded.
     fn on_commit(
         &mut self,
         now: u64,
@@ -954,44 +872,53 @@ impl Replica {
         signature: Bytes,
         out: &mut Vec<Output>,
     ) {
-        // Commit signatures cover the block hash only, so a commit counts whatever its view.
-        self.round
-            .commits
-            .entry(c.hash)
-            .or_default()
-            .insert(from, signature);
+        if c.view > self.view {
+            return;
+        }
+        if c.view < self.view
+            && self.round.executed.get(&c.view).is_none_or(|(_, h, _)| *h != c.hash)
+        {
+            return;
+        }
+        let votes = self.round.commits.entry(c.view).or_default();
+        match votes.get(&from) {
+            Some((h, _)) if *h != c.hash => {
+                let fault = Fault::Equivocation { height: self.height, view: c.view };
+                out.push(Output::ReportFault { from, fault });
+                return;
+            }
+            Some(_) => return,
+            None => {
+                votes.insert(from, (c.hash, signature));
+            }
+        }
         self.try_commit(now, out);
     }
 
-    /// Committed = a quorum of commit signatures for the hash of a proposal we executed.
+    /// Committed = a quorum of commit votes **from one view** for the hash of a proposal we
+    /// executed in that view. (Votes of different views must not be pooled: that could
+    /// certify a block no quorum prepared in a single view, which a later view change may
+    /// replace.)
     fn try_commit(&mut self, now: u64, out: &mut Vec<Output>) {
-        let Some(p) = &self.round.proposal else {
-            return;
-        };
-        let Some(next) = &p.valid else { return };
-        let Some(sigs) = self.round.commits.get(&p.hash) else {
-            return;
-        };
-        if sigs.len() < self.quorum() {
-            return;
-        }
-        let mut block = p.block.clone();
-        block.certificate = Certificate {
-            view: p.view,
-            signatures: sigs
+        let quorum = self.quorum();
+        let decided = self.round.executed.iter().find_map(|(view, (block, hash, next))| {
+            let votes = self.round.commits.get(view)?;
+            let sigs: Vec<CommitSignature> = votes
                 .iter()
-                .map(|(i, s)| CommitSignature {
-                    sealer_index: *i,
-                    signature: s.clone(),
-                })
-                .collect(),
+                .filter(|(_, (h, _))| h == hash)
+                .map(|(i, (_, s))| CommitSignature { sealer_index: *i, signature: s.clone() })
+                .collect();
+            (sigs.len() >= quorum).then(|| (*view, block.clone(), *hash, next.clone(), sigs))
+        });
+        let Some((view, mut block, hash, next, signatures)) = decided else {
+            return;
         };
-        let next = next.clone();
+        block.certificate = Certificate { view, signatures };
         let committed = Committed {
             height: block.header.height,
-            hash: p.hash,
+            hash,
             timestamp_ms: block.header.timestamp_ms,
-            view: p.view,
+            view,
         };
         out.push(Output::Commit(block));
         self.advance(now, committed, next, out);
@@ -1005,10 +932,7 @@ impl Replica {
         out: &mut Vec<Output>,
     ) {
         if let Some(s) = next_sealers {
-            self.me = s
-                .iter()
-                .position(|p| *p == self.key.public())
-                .map(|i| i as u32);
+            self.me = s.iter().position(|p| *p == self.key.public()).map(|i| i as u32);
             self.sealers = s;
         }
         self.parent = committed;
@@ -1031,11 +955,21 @@ impl Replica {
         if cert.block.header.height != self.height {
             return Err("prepared block of another height".into());
         }
+        // Cheap shape checks before any signature: at most n prepares, distinct senders.
+        if cert.prepares.len() > self.sealers.len() {
+            return Err(format!(
+                "{} prepares from {} sealers",
+                cert.prepares.len(),
+                self.sealers.len()
+            ));
+        }
+        let distinct: BTreeSet<u32> = cert.prepares.iter().map(|m| m.from).collect();
+        if distinct.len() != cert.prepares.len() {
+            return Err("a sealer appears twice in the certificate".into());
+        }
         let mut senders = BTreeSet::new();
         for m in &cert.prepares {
-            let msg = m
-                .open(self.config.suite, &self.sealers)
-                .map_err(|e| e.to_string())?;
+            let msg = m.open(self.config.suite, &self.sealers).map_err(|e| e.to_string())?;
             match msg {
                 Message::Prepare(p)
                     if p.height == self.height && p.view == cert.view && p.hash == hash =>
@@ -1048,11 +982,7 @@ impl Replica {
             }
         }
         if senders.len() < self.quorum() {
-            return Err(format!(
-                "{} prepares, quorum is {}",
-                senders.len(),
-                self.quorum()
-            ));
+            return Err(format!("{} prepares, quorum is {}", senders.len(), self.quorum()));
         }
         Ok(())
     }
@@ -1065,6 +995,10 @@ impl Replica {
         m: SignedMessage,
         out: &mut Vec<Output>,
     ) {
+        // Stale or repeated view changes are dropped before their certificate is checked.
+        if self.round.view_changes.get(&from).is_some_and(|(v, _, _)| *v >= vc.view) {
+            return;
+        }
         if let Some(cert) = &vc.prepared {
             if cert.view >= vc.view {
                 out.push(Output::ReportFault {
@@ -1076,24 +1010,11 @@ impl Replica {
                 return;
             }
             if let Err(why) = self.check_prepared(cert) {
-                out.push(Output::ReportFault {
-                    from,
-                    fault: Fault::InvalidCertificate(why),
-                });
+                out.push(Output::ReportFault { from, fault: Fault::InvalidCertificate(why) });
                 return;
             }
         }
-        if self
-            .round
-            .view_changes
-            .get(&from)
-            .is_some_and(|(v, _, _)| *v >= vc.view)
-        {
-            return;
-        }
-        self.round
-            .view_changes
-            .insert(from, (vc.view, m, vc.clone()));
+        self.round.view_changes.insert(from, (vc.view, m, vc.clone()));
         // f + 1 replicas want a higher view: at least one is honest, so join the lowest view
         // that f + 1 of them ask for (liveness; PBFT §4.5.2).
         let mut wanted: Vec<View> = self
@@ -1132,11 +1053,7 @@ impl Replica {
         if proofs.len() < self.quorum() {
             return;
         }
-        let nv = NewView {
-            height: self.height,
-            view,
-            view_changes: proofs,
-        };
+        let nv = NewView { height: self.height, view, view_changes: proofs };
         let Some(signed) = self.sign(&Message::NewView(nv.clone())) else {
             return;
         };
@@ -1153,10 +1070,14 @@ impl Replica {
             return;
         }
         if from != self.primary(self.height, nv.view) {
-            out.push(Output::ReportFault {
-                from,
-                fault: Fault::NotPrimary,
-            });
+            out.push(Output::ReportFault { from, fault: Fault::NotPrimary });
+            return;
+        }
+        // Cheap shape checks before any signature: at most n view changes, distinct senders.
+        let distinct: BTreeSet<u32> = nv.view_changes.iter().map(|m| m.from).collect();
+        if nv.view_changes.len() > self.sealers.len() || distinct.len() != nv.view_changes.len() {
+            let why = "new view has more view changes than sealers, or repeats one".into();
+            out.push(Output::ReportFault { from, fault: Fault::InvalidCertificate(why) });
             return;
         }
         let mut senders = BTreeSet::new();
@@ -1201,21 +1122,24 @@ impl Replica {
             });
             return;
         }
-        self.round.new_view_done.insert(nv.view);
-        if nv.view > self.view {
-            out.push(Output::Persist(WalEntry::ViewChange {
-                height: self.height,
-                view: nv.view,
-            }));
+        #[allow(unused_mut)]
+        let mut required = highest.map(|c| c.block);
+        #[cfg(feature = "defects")]
+        if self.config.defects.ignore_prepared_in_new_view {
+            required = None;
         }
+        // Persist before acting in the view: after a restart we must be in this view (not
+        // waiting for it) and still insist on the block it requires.
+        out.push(Output::Persist(WalEntry::EnterView {
+            height: self.height,
+            view: nv.view,
+            required: required.clone().map(Box::new),
+        }));
+        self.round.new_view_done.insert(nv.view);
         self.view = nv.view;
         self.in_view_change = false;
         self.round.proposal = None;
-        self.round.required = highest.map(|c| c.block);
-        #[cfg(feature = "defects")]
-        if self.config.defects.ignore_prepared_in_new_view {
-            self.round.required = None;
-        }
+        self.round.required = required;
         self.round.view_timer_armed = None;
         self.arm_view_timer(now, out);
         self.maybe_schedule_proposal(now, out);

@@ -4,7 +4,7 @@
 use crate::PreparedCert;
 use alloy_primitives::B256;
 use alloy_rlp::{Decodable, Encodable};
-use jinlian_primitives::{Height, View};
+use jinlian_primitives::{Block, Height, View};
 
 /// A durable record, persisted by the host before any later `Send` of the same `step`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +37,14 @@ pub enum WalEntry {
     /// We hold this prepared certificate (carried into later view changes).
     Prepared(Box<PreparedCert>),
     /// We entered `view` through a valid new-view message: after a restart we are in that
-    /// view, not still waiting for it.
+    /// view, not still waiting for it, and still require the block it re-proposes.
     EnterView {
         /// Height.
         height: Height,
         /// The view entered.
         view: View,
+        /// The prepared block the view must propose again, if any.
+        required: Option<Box<Block>>,
     },
 }
 
@@ -79,10 +81,12 @@ impl WalEntry {
                 out.push(4);
                 cert.encode(&mut out);
             }
-            WalEntry::EnterView { height, view } => {
+            WalEntry::EnterView { height, view, required } => {
                 out.push(5);
                 height.encode(&mut out);
                 view.encode(&mut out);
+                let list: Vec<Block> = required.iter().map(|b| (**b).clone()).collect();
+                list.encode(&mut out);
             }
         }
         out
@@ -107,10 +111,15 @@ impl WalEntry {
                 view: View::decode(&mut b).ok()?,
             },
             4 => WalEntry::Prepared(Box::new(PreparedCert::decode(&mut b).ok()?)),
-            5 => WalEntry::EnterView {
-                height: Height::decode(&mut b).ok()?,
-                view: View::decode(&mut b).ok()?,
-            },
+            5 => {
+                let height = Height::decode(&mut b).ok()?;
+                let view = View::decode(&mut b).ok()?;
+                let mut list = Vec::<Block>::decode(&mut b).ok()?;
+                if list.len() > 1 {
+                    return None;
+                }
+                WalEntry::EnterView { height, view, required: list.pop().map(Box::new) }
+            }
             _ => return None,
         };
         b.is_empty().then_some(entry)

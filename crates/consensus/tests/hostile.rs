@@ -13,9 +13,8 @@ use proptest::prelude::*;
 const SUITE: CryptoSuite = CryptoSuite::Ecdsa;
 
 fn keys() -> (Vec<KeyPair>, Vec<PublicKey>) {
-    let mut keys: Vec<KeyPair> = (1..=4u8)
-        .map(|i| KeyPair::from_secret(SUITE, &[i; 32]).unwrap())
-        .collect();
+    let mut keys: Vec<KeyPair> =
+        (1..=4u8).map(|i| KeyPair::from_secret(SUITE, &[i; 32]).unwrap()).collect();
     keys.sort_by_key(|k| k.public());
     let pubs = keys.iter().map(|k| k.public()).collect();
     (keys, pubs)
@@ -39,10 +38,7 @@ fn block(height: u64, tag: u8) -> Block {
             logs_bloom: Default::default(),
             extra: Bytes::new(),
         },
-        txs: vec![BlockTx {
-            raw: Bytes::from(vec![tag]),
-            sender: Default::default(),
-        }],
+        txs: vec![BlockTx { raw: Bytes::from(vec![tag]), sender: Default::default() }],
         certificate: Certificate::default(),
     }
 }
@@ -51,12 +47,11 @@ fn block(height: u64, tag: u8) -> Block {
 fn arb_message() -> impl Strategy<Value = Message> {
     let hv = (9u64..13, 0u64..4, any::<u8>());
     prop_oneof![
-        hv.clone()
-            .prop_map(|(h, v, t)| Message::PrePrepare(PrePrepare {
-                height: Height(h),
-                view: View(v),
-                block: block(h, t)
-            })),
+        hv.clone().prop_map(|(h, v, t)| Message::PrePrepare(PrePrepare {
+            height: Height(h),
+            view: View(v),
+            block: block(h, t)
+        })),
         hv.clone().prop_map(|(h, v, t)| Message::Prepare(Prepare {
             height: Height(h),
             view: View(v),
@@ -67,12 +62,11 @@ fn arb_message() -> impl Strategy<Value = Message> {
             view: View(v),
             hash: block(h, t).hash(SUITE)
         })),
-        hv.clone()
-            .prop_map(|(h, v, _)| Message::ViewChange(ViewChange {
-                height: Height(h),
-                view: View(v),
-                prepared: None
-            })),
+        hv.clone().prop_map(|(h, v, _)| Message::ViewChange(ViewChange {
+            height: Height(h),
+            view: View(v),
+            prepared: None
+        })),
         hv.prop_map(|(h, v, _)| Message::NewView(NewView {
             height: Height(h),
             view: View(v),

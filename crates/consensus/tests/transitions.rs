@@ -17,9 +17,8 @@ struct Fixture {
 }
 
 fn fixture(n: usize) -> Fixture {
-    let mut keys: Vec<KeyPair> = (1..=n as u8)
-        .map(|i| KeyPair::from_secret(SUITE, &[i; 32]).unwrap())
-        .collect();
+    let mut keys: Vec<KeyPair> =
+        (1..=n as u8).map(|i| KeyPair::from_secret(SUITE, &[i; 32]).unwrap()).collect();
     keys.sort_by_key(|k| k.public());
     let sealers = keys.iter().map(|k| k.public()).collect();
     let parent = Committed {
@@ -28,31 +27,16 @@ fn fixture(n: usize) -> Fixture {
         timestamp_ms: T0,
         view: View(0),
     };
-    Fixture {
-        keys,
-        sealers,
-        parent,
-    }
+    Fixture { keys, sealers, parent }
 }
 
 fn config() -> Config {
-    Config {
-        suite: SUITE,
-        block_interval_ms: 500,
-        timeout_ms: 3000,
-        ..Config::default()
-    }
+    Config { suite: SUITE, block_interval_ms: 500, timeout_ms: 3000, ..Config::default() }
 }
 
 impl Fixture {
     fn replica(&self, i: usize, wal: &[WalEntry]) -> Replica {
-        Replica::new(
-            config(),
-            self.keys[i].clone(),
-            self.parent,
-            self.sealers.clone(),
-            wal,
-        )
+        Replica::new(config(), self.keys[i].clone(), self.parent, self.sealers.clone(), wal)
     }
 
     fn block(&self, tag: u8, ts: u64) -> Block {
@@ -73,10 +57,7 @@ impl Fixture {
                 logs_bloom: Default::default(),
                 extra: Bytes::new(),
             },
-            txs: vec![BlockTx {
-                raw: Bytes::from(vec![tag]),
-                sender: Default::default(),
-            }],
+            txs: vec![BlockTx { raw: Bytes::from(vec![tag]), sender: Default::default() }],
             certificate: Certificate::default(),
         }
     }
@@ -129,24 +110,12 @@ fn primary_proposes_only_with_transactions_and_after_the_block_interval() {
     // Pending transactions before the interval: a timer for when it has passed.
     let out = run(&mut p, T0 + 100, Input::TxsPending(true));
     assert!(out.contains(&Output::SetTimer {
-        timer: Timer::Propose {
-            height: Height(10),
-            view: View(0)
-        },
+        timer: Timer::Propose { height: Height(10), view: View(0) },
         at_ms: T0 + 500
     }));
-    assert!(
-        !out.iter()
-            .any(|o| matches!(o, Output::BuildProposal { .. }))
-    );
-    let out = run(
-        &mut p,
-        T0 + 500,
-        Input::Timer(Timer::Propose {
-            height: Height(10),
-            view: View(0),
-        }),
-    );
+    assert!(!out.iter().any(|o| matches!(o, Output::BuildProposal { .. })));
+    let out =
+        run(&mut p, T0 + 500, Input::Timer(Timer::Propose { height: Height(10), view: View(0) }));
     assert!(matches!(
         out.as_slice(),
         [Output::BuildProposal { height: Height(10), view: View(0), min_timestamp_ms, .. }] if *min_timestamp_ms == T0 + 500
@@ -154,10 +123,7 @@ fn primary_proposes_only_with_transactions_and_after_the_block_interval() {
     // A backup never asks to build.
     let mut b = fx.replica(0, &[]);
     let out = run(&mut b, T0 + 600, Input::TxsPending(true));
-    assert!(
-        !out.iter()
-            .any(|o| matches!(o, Output::BuildProposal { .. }))
-    );
+    assert!(!out.iter().any(|o| matches!(o, Output::BuildProposal { .. })));
 }
 
 #[test]
@@ -179,15 +145,9 @@ fn primary_broadcasts_its_proposal_and_persists_its_prepare_before_sending_it() 
     let msgs = broadcasts(&out);
     assert!(matches!(&msgs[0], Message::PrePrepare(pp) if pp.block == block));
     assert!(matches!(&msgs[1], Message::Prepare(pr) if pr.hash == block.hash(SUITE)));
-    let persist = pos(&out, |o| {
-        matches!(o, Output::Persist(WalEntry::Prepare { .. }))
-    })
-    .unwrap();
+    let persist = pos(&out, |o| matches!(o, Output::Persist(WalEntry::Prepare { .. }))).unwrap();
     let send = pos(&out, |o| matches!(o, Output::Broadcast(m) if matches!(Message::decode(&m.payload), Ok(Message::Prepare(_))))).unwrap();
-    assert!(
-        persist < send,
-        "persist must come before the prepare is sent"
-    );
+    assert!(persist < send, "persist must come before the prepare is sent");
     // Our own host's stale or foreign replies are ignored.
     assert!(
         run(
@@ -209,13 +169,8 @@ fn backup_accepts_one_valid_proposal_from_the_primary_and_executes_before_voting
     let fx = fixture(4);
     let now = T0 + 600;
     let block = fx.block(1, now);
-    let pp = |b: Block| {
-        Message::PrePrepare(PrePrepare {
-            height: Height(10),
-            view: View(0),
-            block: b,
-        })
-    };
+    let pp =
+        |b: Block| Message::PrePrepare(PrePrepare { height: Height(10), view: View(0), block: b });
 
     let rows: Vec<(&str, Input, Check)> = vec![
         (
@@ -291,13 +246,7 @@ fn backup_accepts_one_valid_proposal_from_the_primary_and_executes_before_voting
     let mut b = fx.replica(0, &[]);
     run(&mut b, now, fx.signed(PRIMARY, pp(block.clone())));
     let out = run(&mut b, now, fx.signed(PRIMARY, pp(fx.block(2, now))));
-    assert_eq!(
-        faults(&out),
-        vec![Fault::Equivocation {
-            height: Height(10),
-            view: View(0)
-        }]
-    );
+    assert_eq!(faults(&out), vec![Fault::Equivocation { height: Height(10), view: View(0) }]);
     assert!(!out.iter().any(|o| matches!(o, Output::Execute { .. })));
 }
 
@@ -313,11 +262,7 @@ fn backup_votes_only_after_valid_execution() {
         now,
         fx.signed(
             PRIMARY,
-            Message::PrePrepare(PrePrepare {
-                height: Height(10),
-                view: View(0),
-                block,
-            }),
+            Message::PrePrepare(PrePrepare { height: Height(10), view: View(0), block }),
         ),
     );
     let out = run(
@@ -331,10 +276,7 @@ fn backup_votes_only_after_valid_execution() {
         },
     );
     assert!(broadcasts(&out).is_empty());
-    assert!(matches!(
-        faults(&out).as_slice(),
-        [Fault::InvalidProposal(_)]
-    ));
+    assert!(matches!(faults(&out).as_slice(), [Fault::InvalidProposal(_)]));
 
     let mut b = fx.replica(0, &[]);
     let block = fx.block(1, now);
@@ -343,11 +285,7 @@ fn backup_votes_only_after_valid_execution() {
         now,
         fx.signed(
             PRIMARY,
-            Message::PrePrepare(PrePrepare {
-                height: Height(10),
-                view: View(0),
-                block,
-            }),
+            Message::PrePrepare(PrePrepare { height: Height(10), view: View(0), block }),
         ),
     );
     let out = run(
@@ -362,11 +300,7 @@ fn backup_votes_only_after_valid_execution() {
     );
     assert_eq!(
         out[0],
-        Output::Persist(WalEntry::Prepare {
-            height: Height(10),
-            view: View(0),
-            hash
-        })
+        Output::Persist(WalEntry::Prepare { height: Height(10), view: View(0), hash })
     );
     assert!(matches!(&broadcasts(&out)[..], [Message::Prepare(p)] if p.hash == hash));
 }
@@ -400,19 +334,9 @@ fn prepared_backup(fx: &Fixture) -> (Replica, Block, Vec<Output>) {
         },
     );
     let prepare = |i: usize| {
-        fx.signed(
-            i,
-            Message::Prepare(Prepare {
-                height: Height(10),
-                view: View(0),
-                hash,
-            }),
-        )
+        fx.signed(i, Message::Prepare(Prepare { height: Height(10), view: View(0), hash }))
     };
-    assert!(
-        broadcasts(&run(&mut b, now, prepare(PRIMARY))).is_empty(),
-        "2 of 4 is no quorum"
-    );
+    assert!(broadcasts(&run(&mut b, now, prepare(PRIMARY))).is_empty(), "2 of 4 is no quorum");
     let out = run(&mut b, now, prepare(3));
     (b, block, out)
 }
@@ -424,11 +348,7 @@ fn quorum_of_prepares_persists_the_certificate_then_sends_commit() {
     let hash = block.hash(SUITE);
     let cert = pos(&out, |o| matches!(o, Output::Persist(WalEntry::Prepared(c)) if c.prepares.len() == 3 && c.block == block)).unwrap();
     let vote = pos(&out, |o| {
-        *o == Output::Persist(WalEntry::Commit {
-            height: Height(10),
-            view: View(0),
-            hash,
-        })
+        *o == Output::Persist(WalEntry::Commit { height: Height(10), view: View(0), hash })
     })
     .unwrap();
     let send = pos(&out, |o| matches!(o, Output::Broadcast(m) if matches!(Message::decode(&m.payload), Ok(Message::Commit(_))))).unwrap();
@@ -441,20 +361,9 @@ fn quorum_of_commits_commits_a_verifiable_certificate_and_advances() {
     let (mut b, block, _) = prepared_backup(&fx);
     let hash = block.hash(SUITE);
     let commit = |i: usize| {
-        fx.signed(
-            i,
-            Message::Commit(Commit {
-                height: Height(10),
-                view: View(0),
-                hash,
-            }),
-        )
+        fx.signed(i, Message::Commit(Commit { height: Height(10), view: View(0), hash }))
     };
-    assert!(
-        !run(&mut b, T0 + 700, commit(PRIMARY))
-            .iter()
-            .any(|o| matches!(o, Output::Commit(_)))
-    );
+    assert!(!run(&mut b, T0 + 700, commit(PRIMARY)).iter().any(|o| matches!(o, Output::Commit(_))));
     let out = run(&mut b, T0 + 700, commit(1));
     let committed = out
         .iter()
@@ -476,11 +385,7 @@ fn commits_with_forged_signatures_do_not_count() {
     let fx = fixture(4);
     let (mut b, block, _) = prepared_backup(&fx);
     let hash = block.hash(SUITE);
-    let msg = Message::Commit(Commit {
-        height: Height(10),
-        view: View(0),
-        hash,
-    });
+    let msg = Message::Commit(Commit { height: Height(10), view: View(0), hash });
     for forger in [1usize, 2] {
         // Signed by replica 3's key but claiming to come from `forger`.
         let mut m = SignedMessage::sign(&msg, forger as u32, &fx.keys[3]);
@@ -498,64 +403,53 @@ fn timeout_moves_to_the_next_view_and_stops_voting_in_the_old_one() {
     let out = run(
         &mut b,
         T0 + 4000,
-        Input::Timer(Timer::ViewTimeout {
-            height: Height(10),
-            view: View(0),
-        }),
+        Input::Timer(Timer::ViewTimeout { height: Height(10), view: View(0) }),
     );
-    assert_eq!(
-        out[0],
-        Output::Persist(WalEntry::ViewChange {
-            height: Height(10),
-            view: View(1)
-        })
-    );
+    assert_eq!(out[0], Output::Persist(WalEntry::ViewChange { height: Height(10), view: View(1) }));
     match &broadcasts(&out)[..] {
         [Message::ViewChange(vc)] => {
             assert_eq!(vc.view, View(1));
-            assert_eq!(
-                vc.prepared.as_ref().unwrap().block,
-                block,
-                "carries the prepared block"
-            );
+            assert_eq!(vc.prepared.as_ref().unwrap().block, block, "carries the prepared block");
         }
         other => panic!("{other:?}"),
     }
     // The next timeout is backed off: 3000 × 1.5.
     assert!(out.contains(&Output::SetTimer {
-        timer: Timer::ViewTimeout {
-            height: Height(10),
-            view: View(1)
-        },
+        timer: Timer::ViewTimeout { height: Height(10), view: View(1) },
         at_ms: T0 + 4000 + 4500
     }));
     assert!(b.in_view_change());
-    // Votes of view 0 no longer move us.
-    let commit = |i: usize| {
+    // We no longer vote in view 0, but a quorum of view-0 commits for the block we executed
+    // there is still that block's certificate: it commits (in view 0), it is not lost.
+    let commit = |i: usize, view: u64| {
         fx.signed(
             i,
             Message::Commit(Commit {
                 height: Height(10),
-                view: View(0),
+                view: View(view),
                 hash: block.hash(SUITE),
             }),
         )
     };
-    run(&mut b, T0 + 4001, commit(1));
-    let out = run(&mut b, T0 + 4001, commit(PRIMARY));
+    // Commits of mixed views never add up to a quorum.
+    run(&mut b, T0 + 4001, commit(1, 1));
     assert!(
-        !out.iter().any(|o| matches!(o, Output::Commit(_))),
-        "no proposal kept in the new view"
+        !run(&mut b, T0 + 4001, commit(PRIMARY, 0)).iter().any(|o| matches!(o, Output::Commit(_)))
     );
+    let out = run(&mut b, T0 + 4001, commit(1, 0));
+    let committed = out.iter().find_map(|o| match o {
+        Output::Commit(b) => Some(b.clone()),
+        _ => None,
+    });
+    let committed = committed.expect("a view-0 quorum commits");
+    assert_eq!(committed.certificate.view, View(0));
+    committed.verify_certificate(SUITE, &fx.sealers).unwrap();
     // A stale timer does nothing.
     assert!(
         run(
             &mut b,
             T0 + 9000,
-            Input::Timer(Timer::ViewTimeout {
-                height: Height(10),
-                view: View(0)
-            })
+            Input::Timer(Timer::ViewTimeout { height: Height(10), view: View(0) })
         )
         .is_empty()
     );
@@ -569,22 +463,13 @@ fn new_primary_with_a_quorum_of_view_changes_reproposes_the_highest_prepared_blo
     let vc0 = broadcasts(&run(
         &mut b0,
         T0 + 4000,
-        Input::Timer(Timer::ViewTimeout {
-            height: Height(10),
-            view: View(0),
-        }),
+        Input::Timer(Timer::ViewTimeout { height: Height(10), view: View(0) }),
     ));
-    let Message::ViewChange(vc0) = vc0[0].clone() else {
-        panic!()
-    };
+    let Message::ViewChange(vc0) = vc0[0].clone() else { panic!() };
     let vc = |i: usize, prepared: Option<PreparedCert>| {
         fx.signed(
             i,
-            Message::ViewChange(ViewChange {
-                height: Height(10),
-                view: View(1),
-                prepared,
-            }),
+            Message::ViewChange(ViewChange { height: Height(10), view: View(1), prepared }),
         )
     };
     // The primary of (10, 1) is index (10 + 1) % 4 = 3.
@@ -595,8 +480,7 @@ fn new_primary_with_a_quorum_of_view_changes_reproposes_the_highest_prepared_blo
     let out = run(&mut p, T0 + 4000, vc(1, None));
     let msgs = broadcasts(&out);
     assert!(
-        msgs.iter()
-            .any(|m| matches!(m, Message::ViewChange(v) if v.view == View(1))),
+        msgs.iter().any(|m| matches!(m, Message::ViewChange(v) if v.view == View(1))),
         "{msgs:?}"
     );
     let nv = msgs
@@ -614,23 +498,13 @@ fn new_primary_with_a_quorum_of_view_changes_reproposes_the_highest_prepared_blo
             _ => None,
         })
         .expect("re-proposal");
-    assert_eq!(
-        pp.block, block,
-        "the prepared block is proposed again unchanged"
-    );
+    assert_eq!(pp.block, block, "the prepared block is proposed again unchanged");
     assert_eq!(pp.view, View(1));
-    assert!(
-        out.iter()
-            .any(|o| matches!(o, Output::Execute { block: b, .. } if *b == block))
-    );
+    assert!(out.iter().any(|o| matches!(o, Output::Execute { block: b, .. } if *b == block)));
 
     // A backup entering view 1 refuses any other block in it.
     let mut b1 = fx.replica(1, &[]);
-    run(
-        &mut b1,
-        T0 + 4000,
-        fx.signed(3, Message::NewView(nv.clone())),
-    );
+    run(&mut b1, T0 + 4000, fx.signed(3, Message::NewView(nv.clone())));
     assert_eq!(b1.view(), View(1));
     assert!(!b1.in_view_change());
     let other = fx.block(7, T0 + 4000);
@@ -639,17 +513,10 @@ fn new_primary_with_a_quorum_of_view_changes_reproposes_the_highest_prepared_blo
         T0 + 4000,
         fx.signed(
             3,
-            Message::PrePrepare(PrePrepare {
-                height: Height(10),
-                view: View(1),
-                block: other,
-            }),
+            Message::PrePrepare(PrePrepare { height: Height(10), view: View(1), block: other }),
         ),
     );
-    assert!(matches!(
-        faults(&out).as_slice(),
-        [Fault::InvalidProposal(_)]
-    ));
+    assert!(matches!(faults(&out).as_slice(), [Fault::InvalidProposal(_)]));
     let out = run(&mut b1, T0 + 4000, fx.signed(3, Message::PrePrepare(pp)));
     assert!(out.iter().any(|o| matches!(o, Output::Execute { .. })));
 }
@@ -659,32 +526,18 @@ fn new_views_without_a_valid_quorum_are_refused() {
     let fx = fixture(4);
     let vc = |i: usize| {
         SignedMessage::sign(
-            &Message::ViewChange(ViewChange {
-                height: Height(10),
-                view: View(1),
-                prepared: None,
-            }),
+            &Message::ViewChange(ViewChange { height: Height(10), view: View(1), prepared: None }),
             i as u32,
             &fx.keys[i],
         )
     };
     let nv = |changes: Vec<SignedMessage>| {
-        Message::NewView(NewView {
-            height: Height(10),
-            view: View(1),
-            view_changes: changes,
-        })
+        Message::NewView(NewView { height: Height(10), view: View(1), view_changes: changes })
     };
     let rows: Vec<(&str, Input)> = vec![
         ("two view changes", fx.signed(3, nv(vec![vc(0), vc(1)]))),
-        (
-            "the same sender three times",
-            fx.signed(3, nv(vec![vc(0), vc(0), vc(0)])),
-        ),
-        (
-            "from a non-primary",
-            fx.signed(2, nv(vec![vc(0), vc(1), vc(2)])),
-        ),
+        ("the same sender three times", fx.signed(3, nv(vec![vc(0), vc(0), vc(0)]))),
+        ("from a non-primary", fx.signed(2, nv(vec![vc(0), vc(1), vc(2)]))),
         (
             "a view change for another view",
             fx.signed(
@@ -742,10 +595,7 @@ fn new_views_without_a_valid_quorum_are_refused() {
             }),
         ),
     );
-    assert!(matches!(
-        faults(&out).as_slice(),
-        [Fault::InvalidCertificate(_)]
-    ));
+    assert!(matches!(faults(&out).as_slice(), [Fault::InvalidCertificate(_)]));
 }
 
 #[test]
@@ -753,16 +603,10 @@ fn a_restarted_replica_never_prepares_a_second_hash_in_a_view() {
     let fx = fixture(4);
     let now = T0 + 600;
     let first = fx.block(1, now);
-    let wal = [WalEntry::Prepare {
-        height: Height(10),
-        view: View(0),
-        hash: first.hash(SUITE),
-    }];
+    let wal = [WalEntry::Prepare { height: Height(10), view: View(0), hash: first.hash(SUITE) }];
     // Encoded and decoded like a real WAL.
-    let wal: Vec<WalEntry> = wal
-        .iter()
-        .map(|e| WalEntry::decode(&e.encode_to_vec()).unwrap())
-        .collect();
+    let wal: Vec<WalEntry> =
+        wal.iter().map(|e| WalEntry::decode(&e.encode_to_vec()).unwrap()).collect();
     let mut b = fx.replica(0, &wal);
     let second = fx.block(2, now);
     let h2 = second.hash(SUITE);
@@ -771,11 +615,7 @@ fn a_restarted_replica_never_prepares_a_second_hash_in_a_view() {
         now,
         fx.signed(
             PRIMARY,
-            Message::PrePrepare(PrePrepare {
-                height: Height(10),
-                view: View(0),
-                block: second,
-            }),
+            Message::PrePrepare(PrePrepare { height: Height(10), view: View(0), block: second }),
         ),
     );
     let out = run(
@@ -788,15 +628,9 @@ fn a_restarted_replica_never_prepares_a_second_hash_in_a_view() {
             result: Execution::Valid { next_sealers: None },
         },
     );
-    assert!(
-        broadcasts(&out).is_empty(),
-        "must not prepare another hash: {out:?}"
-    );
+    assert!(broadcasts(&out).is_empty(), "must not prepare another hash: {out:?}");
     // A replica restarted after a view change stays in the new view and announces it again.
-    let wal = [WalEntry::ViewChange {
-        height: Height(10),
-        view: View(3),
-    }];
+    let wal = [WalEntry::ViewChange { height: Height(10), view: View(3) }];
     let mut r = fx.replica(0, &wal);
     let mut out = Vec::new();
     r.start(now, &mut out);
@@ -811,32 +645,44 @@ fn a_replica_restarted_inside_a_new_view_is_in_that_view_not_waiting_for_it() {
     // in view 1, which every peer refuses; the group stalled.
     let fx = fixture(4);
     let (_, block, prepared_out) = prepared_backup(&fx);
-    let Some(Output::Persist(WalEntry::Prepared(cert))) = prepared_out
-        .into_iter()
-        .find(|o| matches!(o, Output::Persist(WalEntry::Prepared(_))))
+    let Some(Output::Persist(WalEntry::Prepared(cert))) =
+        prepared_out.into_iter().find(|o| matches!(o, Output::Persist(WalEntry::Prepared(_))))
     else {
         panic!("no certificate")
     };
     let mut cert = *cert;
     cert.view = View(1);
     let wal = [
-        WalEntry::ViewChange {
-            height: Height(10),
-            view: View(1),
-        },
+        WalEntry::ViewChange { height: Height(10), view: View(1) },
         WalEntry::EnterView {
             height: Height(10),
             view: View(1),
+            required: Some(Box::new(block.clone())),
         },
         WalEntry::Prepared(Box::new(cert)),
     ];
     let r = fx.replica(0, &wal);
     assert_eq!(r.view(), View(1));
     assert!(!r.in_view_change());
-    // Without the EnterView entry it would be waiting for view 1 (and hold no cert for it).
+    // Entries survive their encoding.
+    let wal: Vec<WalEntry> =
+        wal.iter().map(|e| WalEntry::decode(&e.encode_to_vec()).unwrap()).collect();
+    let mut r = fx.replica(0, &wal);
+    // It still insists on the required block: another proposal in view 1 is refused.
+    let primary = 3; // (10 + 1) % 4
+    let other = fx.block(7, T0 + 700);
+    let out = run(
+        &mut r,
+        T0 + 700,
+        fx.signed(
+            primary,
+            Message::PrePrepare(PrePrepare { height: Height(10), view: View(1), block: other }),
+        ),
+    );
+    assert!(matches!(faults(&out).as_slice(), [Fault::InvalidProposal(_)]), "{out:?}");
+    // Without the EnterView entry it would be waiting for view 1.
     let r = fx.replica(0, &wal[..1]);
     assert!(r.in_view_change());
-    let _ = block;
 }
 
 #[test]
@@ -855,11 +701,7 @@ fn sealer_changes_apply_from_the_next_height() {
         now,
         fx.signed(
             PRIMARY,
-            Message::PrePrepare(PrePrepare {
-                height: Height(10),
-                view: View(0),
-                block,
-            }),
+            Message::PrePrepare(PrePrepare { height: Height(10), view: View(0), block }),
         ),
     );
     run(
@@ -869,52 +711,27 @@ fn sealer_changes_apply_from_the_next_height() {
             height: Height(10),
             view: View(0),
             hash,
-            result: Execution::Valid {
-                next_sealers: Some(next.clone()),
-            },
+            result: Execution::Valid { next_sealers: Some(next.clone()) },
         },
     );
-    assert_eq!(
-        b.sealers(),
-        fx.sealers.as_slice(),
-        "not before the block commits"
-    );
+    assert_eq!(b.sealers(), fx.sealers.as_slice(), "not before the block commits");
     for i in [PRIMARY, 3] {
         run(
             &mut b,
             now,
-            fx.signed(
-                i,
-                Message::Prepare(Prepare {
-                    height: Height(10),
-                    view: View(0),
-                    hash,
-                }),
-            ),
+            fx.signed(i, Message::Prepare(Prepare { height: Height(10), view: View(0), hash })),
         );
     }
     for i in [PRIMARY, 3] {
         run(
             &mut b,
             now,
-            fx.signed(
-                i,
-                Message::Commit(Commit {
-                    height: Height(10),
-                    view: View(0),
-                    hash,
-                }),
-            ),
+            fx.signed(i, Message::Commit(Commit { height: Height(10), view: View(0), hash })),
         );
     }
     assert_eq!(b.height(), Height(11));
     assert_eq!(b.sealers(), next.as_slice());
-    assert_eq!(
-        b.index(),
-        next.iter()
-            .position(|s| *s == fx.keys[0].public())
-            .map(|i| i as u32)
-    );
+    assert_eq!(b.index(), next.iter().position(|s| *s == fx.keys[0].public()).map(|i| i as u32));
 }
 
 #[test]
@@ -932,16 +749,25 @@ fn future_messages_are_buffered_within_bounds_and_replayed() {
         run(&mut b, T0, fx.signed(1, m));
     }
     // Far-future heights are dropped outright; past ones ignored.
-    let far = Message::Prepare(Prepare {
-        height: Height(1000),
-        view: View(0),
-        hash: B256::ZERO,
-    });
+    let far = Message::Prepare(Prepare { height: Height(1000), view: View(0), hash: B256::ZERO });
     assert!(run(&mut b, T0, fx.signed(1, far)).is_empty());
-    let old = Message::Prepare(Prepare {
-        height: Height(3),
-        view: View(0),
-        hash: B256::ZERO,
-    });
+    let old = Message::Prepare(Prepare { height: Height(3), view: View(0), hash: B256::ZERO });
     assert!(run(&mut b, T0, fx.signed(1, old)).is_empty());
+}
+
+#[test]
+fn a_flood_of_commits_for_random_hashes_is_bounded_and_reported() {
+    let fx = fixture(4);
+    let mut b = fx.replica(0, &[]);
+    let mut reported = 0;
+    for i in 0..1000u64 {
+        let hash = B256::from(alloy_primitives::U256::from(i));
+        let out = run(
+            &mut b,
+            T0,
+            fx.signed(1, Message::Commit(Commit { height: Height(10), view: View(0), hash })),
+        );
+        reported += faults(&out).len();
+    }
+    assert_eq!(reported, 999, "one hash per sender and view; the rest are equivocation");
 }

@@ -15,11 +15,7 @@ fn signatures(c: &mut Criterion) {
         let key = KeyPair::from_secret(suite, &[0x21u8; 32]).unwrap();
         let digest = suite.hash(b"a transaction signing hash");
         let sig = key.sign(&digest);
-        let op = if suite == CryptoSuite::Ecdsa {
-            "recover"
-        } else {
-            "verify"
-        };
+        let op = if suite == CryptoSuite::Ecdsa { "recover" } else { "verify" };
         g.bench_function(BenchmarkId::new(op, suite), |b| {
             b.iter(|| suite.recover(black_box(&digest), black_box(&sig)).unwrap())
         });

@@ -46,11 +46,7 @@ impl FromStr for PublicKey {
     /// uncompressed-point prefix `04`.
     fn from_str(s: &str) -> Result<Self, CryptoError> {
         let s = s.strip_prefix("0x").unwrap_or(s);
-        let s = if s.len() == 130 {
-            s.strip_prefix("04").unwrap_or(s)
-        } else {
-            s
-        };
+        let s = if s.len() == 130 { s.strip_prefix("04").unwrap_or(s) } else { s };
         let bytes = hex::decode(s)
             .map_err(|e| CryptoError::InvalidKeyFile(format!("public key is not hex: {e}")))?;
         Self::from_slice(&bytes).ok_or_else(|| {
@@ -232,10 +228,7 @@ impl KeyFile {
 
     /// The key pair this file holds, after checking address and node id.
     pub fn key_pair(&self) -> Result<KeyPair, CryptoError> {
-        let s = self
-            .secret_key
-            .strip_prefix("0x")
-            .unwrap_or(&self.secret_key);
+        let s = self.secret_key.strip_prefix("0x").unwrap_or(&self.secret_key);
         let bytes = hex::decode(s)
             .map_err(|e| CryptoError::InvalidKeyFile(format!("secret_key is not hex: {e}")))?;
         let secret = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {

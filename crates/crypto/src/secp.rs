@@ -59,9 +59,7 @@ pub(crate) fn recover(
         return Err(CryptoError::MalformedSignature("r and s must be non-zero"));
     }
     if r.0 >= ORDER || s.0 >= ORDER {
-        return Err(CryptoError::MalformedSignature(
-            "r and s must be below the curve order",
-        ));
+        return Err(CryptoError::MalformedSignature("r and s must be below the curve order"));
     }
     if s.0 > HALF_ORDER {
         return Err(CryptoError::HighS);
@@ -69,11 +67,7 @@ pub(crate) fn recover(
     let mut rs = [0u8; 64];
     rs[..32].copy_from_slice(r.as_slice());
     rs[32..].copy_from_slice(s.as_slice());
-    let recid = if y_parity {
-        RecoveryId::One
-    } else {
-        RecoveryId::Zero
-    };
+    let recid = if y_parity { RecoveryId::One } else { RecoveryId::Zero };
     let sig = RecoverableSignature::from_compact(&rs, recid)
         .map_err(|_| CryptoError::MalformedSignature("not a valid secp256k1 signature"))?;
     let pk = SECP256K1

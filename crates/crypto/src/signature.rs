@@ -83,9 +83,7 @@ impl Signature {
                     0 => false,
                     1 => true,
                     _ => {
-                        return Err(CryptoError::MalformedSignature(
-                            "recovery id must be 0 or 1",
-                        ));
+                        return Err(CryptoError::MalformedSignature("recovery id must be 0 or 1"));
                     }
                 };
                 Ok(Self::Ecdsa {
@@ -96,9 +94,7 @@ impl Signature {
             }
             CryptoSuite::Sm => {
                 if bytes.len() != Self::SM_LEN {
-                    return Err(CryptoError::MalformedSignature(
-                        "SM2 signature must be 128 bytes",
-                    ));
+                    return Err(CryptoError::MalformedSignature("SM2 signature must be 128 bytes"));
                 }
                 let mut public = [0u8; 64];
                 public.copy_from_slice(&bytes[64..]);

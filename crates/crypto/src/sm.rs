@@ -67,11 +67,8 @@ pub fn sm2_message_digest(public: &PublicKey, msg: &[u8]) -> B256 {
 fn verifying_key(public: &PublicKey) -> Result<VerifyingKey, CryptoError> {
     let mut sec1 = [4u8; 65];
     sec1[1..].copy_from_slice(public.as_bytes());
-    VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, &sec1).map_err(|_| {
-        CryptoError::InvalidPublicKey {
-            suite: crate::CryptoSuite::Sm,
-        }
-    })
+    VerifyingKey::from_sec1_bytes(SM2_DEFAULT_ID, &sec1)
+        .map_err(|_| CryptoError::InvalidPublicKey { suite: crate::CryptoSuite::Sm })
 }
 
 pub(crate) fn validate_public(public: &PublicKey) -> bool {
@@ -89,8 +86,7 @@ pub fn sm2_verify_message(
         .map_err(|_| CryptoError::MalformedSignature("SM2 r and s must be in [1, n-1]"))?;
     let vk = verifying_key(public)?;
     let e = sm2_message_digest(public, msg);
-    vk.verify_prehash(e.as_slice(), &sig)
-        .map_err(|_| CryptoError::BadSignature)
+    vk.verify_prehash(e.as_slice(), &sig).map_err(|_| CryptoError::BadSignature)
 }
 
 /// n − 1 of sm2p256v1: the one non-zero scalar below n that is not a valid SM2 secret key,
@@ -118,9 +114,7 @@ pub(crate) fn sign(sk: &SigningKey, public: &PublicKey, msg: &[u8]) -> Signature
     // if its deterministic nonce gives r = 0 or r + k = n, which happens with probability
     // about 2^-255: not a case any input can steer us into.
     #[allow(clippy::expect_used)]
-    let sig: Sm2Signature = sk
-        .sign_prehash(e.as_slice())
-        .expect("SM2 signing of a 32-byte digest");
+    let sig: Sm2Signature = sk.sign_prehash(e.as_slice()).expect("SM2 signing of a 32-byte digest");
     Signature::Sm {
         r: B256::from_slice(&sig.r_bytes()),
         s: B256::from_slice(&sig.s_bytes()),

@@ -62,10 +62,7 @@ impl CryptoSuite {
                 sm::sm2_verify_message(public, digest.as_slice(), r, s)?;
                 Ok(*public)
             }
-            (expected, sig) => Err(CryptoError::WrongSuite {
-                expected,
-                got: sig.suite(),
-            }),
+            (expected, sig) => Err(CryptoError::WrongSuite { expected, got: sig.suite() }),
         }
     }
 
@@ -94,11 +91,7 @@ impl CryptoSuite {
             Self::Ecdsa => secp::validate_public(public),
             Self::Sm => sm::validate_public(public),
         };
-        if ok {
-            Ok(())
-        } else {
-            Err(CryptoError::InvalidPublicKey { suite: self })
-        }
+        if ok { Ok(()) } else { Err(CryptoError::InvalidPublicKey { suite: self }) }
     }
 
     /// The suite's name as used in configuration files: `ecdsa` or `sm`.
@@ -122,9 +115,7 @@ impl FromStr for CryptoSuite {
         match s {
             "ecdsa" | "secp256k1" => Ok(Self::Ecdsa),
             "sm" | "sm2" | "gm" | "guomi" => Ok(Self::Sm),
-            other => Err(format!(
-                "unknown crypto suite {other:?} (expected \"ecdsa\" or \"sm\")"
-            )),
+            other => Err(format!("unknown crypto suite {other:?} (expected \"ecdsa\" or \"sm\")")),
         }
     }
 }

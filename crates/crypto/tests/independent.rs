@@ -30,17 +30,12 @@ fn secp256k1_agrees_with_k256() {
             s: B256::from_slice(&bytes[32..]),
             y_parity: parity,
         };
-        assert_eq!(
-            CryptoSuite::Ecdsa.recover(&digest, &ours).unwrap(),
-            key.public()
-        );
+        assert_eq!(CryptoSuite::Ecdsa.recover(&digest, &ours).unwrap(), key.public());
         // Their public key equals ours.
         let point = theirs.verifying_key().to_encoded_point(false);
         assert_eq!(&point.as_bytes()[1..], key.public().as_bytes());
         // Our signature, their verification.
-        let Signature::Ecdsa { r, s, .. } = key.sign(&digest) else {
-            panic!("suite")
-        };
+        let Signature::Ecdsa { r, s, .. } = key.sign(&digest) else { panic!("suite") };
         let mut rs = [0u8; 64];
         rs[..32].copy_from_slice(r.as_slice());
         rs[32..].copy_from_slice(s.as_slice());
@@ -64,12 +59,7 @@ fn gmssl_peer(request: &serde_json::Value) -> serde_json::Value {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start python (set JINLIAN_PYTHON to an interpreter with gmssl; .ci/run does)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -93,16 +83,10 @@ fn sm2_and_sm3_agree_with_python_gmssl() {
         rng.fill_bytes(&mut msg);
         let digest = CryptoSuite::Sm.hash(&msg);
         let sig = key.sign(&digest);
-        let Signature::Sm { r, s, .. } = sig else {
-            panic!("suite")
-        };
+        let Signature::Sm { r, s, .. } = sig else { panic!("suite") };
         // Even entries carry our valid signatures; odd ones a signature over another message,
         // which the peer must refuse (so a peer that says "true" to everything fails the test).
-        let signed_msg = if i % 2 == 0 {
-            digest
-        } else {
-            CryptoSuite::Sm.hash(b"other")
-        };
+        let signed_msg = if i % 2 == 0 { digest } else { CryptoSuite::Sm.hash(b"other") };
         verify.push(serde_json::json!({
             "pub": key.public().to_hex(),
             "msg": hex::encode(signed_msg),
@@ -121,12 +105,8 @@ fn sm2_and_sm3_agree_with_python_gmssl() {
     let answer = gmssl_peer(&serde_json::json!({"verify": verify, "sign": sign, "sm3": sm3}));
 
     // Our signatures verify there (and the wrong-message ones do not).
-    let verdicts: Vec<bool> = answer["verify"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_bool().unwrap())
-        .collect();
+    let verdicts: Vec<bool> =
+        answer["verify"].as_array().unwrap().iter().map(|v| v.as_bool().unwrap()).collect();
     let expected: Vec<bool> = (0..12).map(|i| i % 2 == 0).collect();
     assert_eq!(verdicts, expected);
 
@@ -144,11 +124,7 @@ fn sm2_and_sm3_agree_with_python_gmssl() {
         };
         let digest = messages[i].1;
         assert_eq!(CryptoSuite::Sm.recover(&digest, &sig).unwrap(), public);
-        assert!(
-            CryptoSuite::Sm
-                .recover(&B256::repeat_byte(0xee), &sig)
-                .is_err()
-        );
+        assert!(CryptoSuite::Sm.recover(&B256::repeat_byte(0xee), &sig).is_err());
     }
 
     // SM3 digests agree.
@@ -158,9 +134,6 @@ fn sm2_and_sm3_agree_with_python_gmssl() {
     inputs.push(vec![0x61u8; 64]);
     assert_eq!(digests.len(), inputs.len());
     for (msg, theirs) in inputs.iter().zip(digests) {
-        assert_eq!(
-            hex::encode(CryptoSuite::Sm.hash(msg)),
-            theirs.as_str().unwrap()
-        );
+        assert_eq!(hex::encode(CryptoSuite::Sm.hash(msg)), theirs.as_str().unwrap());
     }
 }

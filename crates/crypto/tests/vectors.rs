@@ -22,10 +22,7 @@ fn sm3_matches_gbt_32905_examples() {
         b256!("debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732")
     );
     // Incremental hashing gives the same digest as one shot.
-    assert_eq!(
-        CryptoSuite::Sm.hash_parts(&[b"ab", b"", b"c"]),
-        CryptoSuite::Sm.hash(b"abc")
-    );
+    assert_eq!(CryptoSuite::Sm.hash_parts(&[b"ab", b"", b"c"]), CryptoSuite::Sm.hash(b"abc"));
 }
 
 #[test]
@@ -61,10 +58,7 @@ fn sm2_public_key_of_gbt_example() {
 #[test]
 fn sm2_digest_of_gbt_example() {
     // e = SM3(Z_A || "message digest"), with Z_A from the default id and the example key.
-    assert_eq!(
-        sm2_message_digest(&PublicKey(GBT_PUBLIC), b"message digest"),
-        GBT_E
-    );
+    assert_eq!(sm2_message_digest(&PublicKey(GBT_PUBLIC), b"message digest"), GBT_E);
 }
 
 #[test]
@@ -99,46 +93,25 @@ fn sm2_sign_recover_roundtrip_and_wrong_digest() {
     let digest = CryptoSuite::Sm.hash(b"tx");
     let sig = key.sign(&digest);
     assert_eq!(sig.to_bytes().len(), 128);
-    assert_eq!(
-        CryptoSuite::Sm.recover(&digest, &sig).unwrap(),
-        key.public()
-    );
+    assert_eq!(CryptoSuite::Sm.recover(&digest, &sig).unwrap(), key.public());
     assert_eq!(
         CryptoSuite::Sm.recover(&CryptoSuite::Sm.hash(b"tx2"), &sig),
         Err(CryptoError::BadSignature)
     );
     // A signature that carries someone else's key does not verify.
     let other = KeyPair::from_secret(CryptoSuite::Sm, &[9u8; 32]).unwrap();
-    let Signature::Sm { r, s, .. } = sig else {
-        panic!("suite")
-    };
-    let forged = Signature::Sm {
-        r,
-        s,
-        public: other.public(),
-    };
-    assert_eq!(
-        CryptoSuite::Sm.recover(&digest, &forged),
-        Err(CryptoError::BadSignature)
-    );
+    let Signature::Sm { r, s, .. } = sig else { panic!("suite") };
+    let forged = Signature::Sm { r, s, public: other.public() };
+    assert_eq!(CryptoSuite::Sm.recover(&digest, &forged), Err(CryptoError::BadSignature));
     // SM address = last 20 bytes of SM3(public key).
-    assert_eq!(
-        key.address(),
-        Address::from_slice(&CryptoSuite::Sm.hash(&GBT_PUBLIC)[12..])
-    );
+    assert_eq!(key.address(), Address::from_slice(&CryptoSuite::Sm.hash(&GBT_PUBLIC)[12..]));
 }
 
 #[test]
 fn known_ethereum_keys_give_known_addresses() {
     let cases: [(B256, Address); 4] = [
-        (
-            B256::with_last_byte(1),
-            address!("7E5F4552091A69125d5DfCb7b8C2659029395Bdf"),
-        ),
-        (
-            B256::with_last_byte(2),
-            address!("2B5AD5c4795c026514f8317c7a215E218DcCD6cF"),
-        ),
+        (B256::with_last_byte(1), address!("7E5F4552091A69125d5DfCb7b8C2659029395Bdf")),
+        (B256::with_last_byte(2), address!("2B5AD5c4795c026514f8317c7a215E218DcCD6cF")),
         (
             // The first development account of Hardhat and Anvil.
             b256!("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"),
@@ -155,10 +128,7 @@ fn known_ethereum_keys_give_known_addresses() {
         assert_eq!(key.address(), want, "secret {secret}");
         let digest = CryptoSuite::Ecdsa.hash(b"hello");
         let sig = key.sign(&digest);
-        assert_eq!(
-            CryptoSuite::Ecdsa.recover_address(&digest, &sig).unwrap(),
-            want
-        );
+        assert_eq!(CryptoSuite::Ecdsa.recover_address(&digest, &sig).unwrap(), want);
     }
 }
 
@@ -183,10 +153,7 @@ fn invalid_secret_keys_are_refused() {
     );
     let edge = KeyPair::from_secret(CryptoSuite::Sm, &n_minus_2).unwrap();
     let d = B256::repeat_byte(3);
-    assert_eq!(
-        CryptoSuite::Sm.recover(&d, &edge.sign(&d)).unwrap(),
-        edge.public()
-    );
+    assert_eq!(CryptoSuite::Sm.recover(&d, &edge.sign(&d)).unwrap(), edge.public());
 }
 
 const SECP_N: B256 = b256!("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
@@ -201,42 +168,22 @@ fn secp256k1_high_s_and_malleated_signatures_are_refused() {
     let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x11u8; 32]).unwrap();
     let digest = CryptoSuite::Ecdsa.hash(b"pay 10");
     let sig = key.sign(&digest);
-    let Signature::Ecdsa { r, s, y_parity } = sig else {
-        panic!("suite")
-    };
+    let Signature::Ecdsa { r, s, y_parity } = sig else { panic!("suite") };
     assert!(s.0 <= sub_from_n(s).0, "our signer must produce low-S");
     // The malleated twin (r, n - s, !v) is mathematically valid for the same key; we refuse it.
-    let twin = Signature::Ecdsa {
-        r,
-        s: sub_from_n(s),
-        y_parity: !y_parity,
-    };
-    assert_eq!(
-        CryptoSuite::Ecdsa.recover(&digest, &twin),
-        Err(CryptoError::HighS)
-    );
+    let twin = Signature::Ecdsa { r, s: sub_from_n(s), y_parity: !y_parity };
+    assert_eq!(CryptoSuite::Ecdsa.recover(&digest, &twin), Err(CryptoError::HighS));
     // Out-of-range and zero values.
     for (r2, s2) in [(B256::ZERO, s), (r, B256::ZERO), (SECP_N, s), (r, SECP_N)] {
-        let bad = Signature::Ecdsa {
-            r: r2,
-            s: s2,
-            y_parity,
-        };
+        let bad = Signature::Ecdsa { r: r2, s: s2, y_parity };
         assert!(matches!(
             CryptoSuite::Ecdsa.recover(&digest, &bad),
             Err(CryptoError::MalformedSignature(_))
         ));
     }
     // The wrong parity recovers some other key, never ours.
-    let flipped = Signature::Ecdsa {
-        r,
-        s,
-        y_parity: !y_parity,
-    };
-    assert_ne!(
-        CryptoSuite::Ecdsa.recover(&digest, &flipped).ok(),
-        Some(key.public())
-    );
+    let flipped = Signature::Ecdsa { r, s, y_parity: !y_parity };
+    assert_ne!(CryptoSuite::Ecdsa.recover(&digest, &flipped).ok(), Some(key.public()));
     assert_eq!(
         CryptoSuite::Ecdsa.verify(&digest, &flipped, &key.public()),
         Err(CryptoError::BadSignature)
@@ -286,10 +233,7 @@ fn key_file_roundtrip_and_tampering() {
             &format!("{:?}", other.address()).to_lowercase()[2..],
         );
         assert_ne!(tampered, text);
-        assert!(matches!(
-            KeyFile::parse(&tampered),
-            Err(CryptoError::InvalidKeyFile(_))
-        ));
+        assert!(matches!(KeyFile::parse(&tampered), Err(CryptoError::InvalidKeyFile(_))));
     }
     assert!(KeyFile::parse("not json").is_err());
     assert!(KeyFile::parse(r#"{"suite":"rsa","secret_key":"0x01"}"#).is_err());
@@ -302,17 +246,8 @@ fn node_id_text_forms() {
     let hex = key.public().to_string();
     assert_eq!(hex.len(), 128);
     assert_eq!(hex.parse::<PublicKey>().unwrap(), key.public());
-    assert_eq!(
-        format!("0x04{hex}").parse::<PublicKey>().unwrap(),
-        key.public()
-    );
+    assert_eq!(format!("0x04{hex}").parse::<PublicKey>().unwrap(), key.public());
     assert!(hex[2..].parse::<PublicKey>().is_err());
-    CryptoSuite::Ecdsa
-        .validate_public_key(&key.public())
-        .unwrap();
-    assert!(
-        CryptoSuite::Ecdsa
-            .validate_public_key(&PublicKey([1u8; 64]))
-            .is_err()
-    );
+    CryptoSuite::Ecdsa.validate_public_key(&key.public()).unwrap();
+    assert!(CryptoSuite::Ecdsa.validate_public_key(&PublicKey([1u8; 64])).is_err());
 }

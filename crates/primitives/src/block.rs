@@ -65,7 +65,8 @@ pub struct BlockTx {
 pub struct CommitSignature {
     /// Index of the sealer in the sorted sealer list.
     pub sealer_index: u32,
-    /// Its signature over [`commit_digest`] (65 or 128 bytes, see [`Signature`]).
+    /// Its signature over [`commit_digest`] of the block in the certificate's view (65 or
+    /// 128 bytes, see [`Signature`]).
     pub signature: Bytes,
 }
 
@@ -78,12 +79,14 @@ pub struct Certificate {
     pub signatures: Vec<CommitSignature>,
 }
 
-/// What sealers sign to commit a block: H("jinlian/commit/v1" ‖ block hash).
+/// What sealers sign to commit a block in a view: H("jinlian/commit/v1" ‖ block hash ‖
+/// u64be(view)).
 ///
-/// The view is not signed: a block hash is final whichever view committed it, and the hash
-/// already fixes the height and the group.
-pub fn commit_digest(suite: CryptoSuite, block_hash: &B256) -> B256 {
-    suite.hash_parts(&[b"jinlian/commit/v1", block_hash.as_slice()])
+/// The view is signed so that a certificate is a quorum of commits from **one** view, as
+/// PBFT's safety argument needs: commits gathered from different views could certify a block
+/// that no quorum ever prepared in the same view, which a later view change may then replace.
+pub fn commit_digest(suite: CryptoSuite, block_hash: &B256, view: View) -> B256 {
+    suite.hash_parts(&[b"jinlian/commit/v1", block_hash.as_slice(), &view.0.to_be_bytes()])
 }
 
 /// Signatures needed among `n` sealers: n - f with f = (n - 1) / 3.
@@ -139,7 +142,8 @@ pub enum CertificateError {
 }
 
 impl Certificate {
-    /// Checks that a quorum of `sealers` (sorted node ids) signed `block_hash`.
+    /// Checks that a quorum of `sealers` (sorted node ids) signed commits of `block_hash` in
+    /// the certificate's view.
     pub fn verify(
         &self,
         suite: CryptoSuite,
@@ -157,7 +161,7 @@ impl Certificate {
                 sealers: sealers.len(),
             });
         }
-        let digest = commit_digest(suite, block_hash);
+        let digest = commit_digest(suite, block_hash, self.view);
         let mut last: Option<u32> = None;
         for cs in &self.signatures {
             if last.is_some_and(|l| cs.sealer_index <= l) {
@@ -167,10 +171,7 @@ impl Certificate {
             let Some(sealer) = sealers.get(cs.sealer_index as usize) else {
                 return Err(CertificateError::BadIndex(cs.sealer_index));
             };
-            let bad = |error| CertificateError::BadSignature {
-                index: cs.sealer_index,
-                error,
-            };
+            let bad = |error| CertificateError::BadSignature { index: cs.sealer_index, error };
             let sig = Signature::from_bytes(suite, &cs.signature).map_err(bad)?;
             suite.verify(&digest, &sig, sealer).map_err(bad)?;
         }
@@ -199,10 +200,7 @@ impl Block {
     /// see [`Block::transactions`].
     pub fn decode(bytes: &[u8]) -> Result<Self, CodecError> {
         if bytes.len() > MAX_BLOCK_BYTES {
-            return Err(CodecError::TooLarge {
-                len: bytes.len(),
-                max: MAX_BLOCK_BYTES,
-            });
+            return Err(CodecError::TooLarge { len: bytes.len(), max: MAX_BLOCK_BYTES });
         }
         let mut buf = bytes;
         let block = <Block as Decodable>::decode(&mut buf)?;
@@ -222,12 +220,7 @@ impl Block {
     pub fn transactions(&self, suite: CryptoSuite) -> Result<Vec<RecoveredTx>, CodecError> {
         self.txs
             .iter()
-            .map(|t| {
-                Ok(RecoveredTx {
-                    tx: Transaction::decode(&t.raw, suite)?,
-                    sender: t.sender,
-                })
-            })
+            .map(|t| Ok(RecoveredTx { tx: Transaction::decode(&t.raw, suite)?, sender: t.sender }))
             .collect()
     }
 
@@ -270,9 +263,6 @@ pub fn tx_item_hash(suite: CryptoSuite, tx_hash: &B256, sender: &Address) -> B25
 
 /// The transaction root of (tx hash, sender) pairs.
 pub fn tx_root(suite: CryptoSuite, txs: impl IntoIterator<Item = (B256, Address)>) -> B256 {
-    let items: Vec<B256> = txs
-        .into_iter()
-        .map(|(h, s)| tx_item_hash(suite, &h, &s))
-        .collect();
+    let items: Vec<B256> = txs.into_iter().map(|(h, s)| tx_item_hash(suite, &h, &s)).collect();
     merkle_root(suite, &items)
 }

@@ -36,11 +36,7 @@ pub fn merkle_root(suite: CryptoSuite, items: &[B256]) -> B256 {
     while level.len() > 1 {
         level = next_level(suite, &level);
     }
-    seal(
-        suite,
-        items.len() as u64,
-        level.first().unwrap_or(&B256::ZERO),
-    )
+    seal(suite, items.len() as u64, level.first().unwrap_or(&B256::ZERO))
 }
 
 fn next_level(suite: CryptoSuite, level: &[B256]) -> Vec<B256> {
@@ -83,11 +79,7 @@ pub fn merkle_proof(suite: CryptoSuite, items: &[B256], index: usize) -> Option<
         level = next_level(suite, &level);
         pos /= 2;
     }
-    Some(MerkleProof {
-        index: index as u64,
-        leaf_count: items.len() as u64,
-        siblings,
-    })
+    Some(MerkleProof { index: index as u64, leaf_count: items.len() as u64, siblings })
 }
 
 impl MerkleProof {
@@ -104,11 +96,7 @@ impl MerkleProof {
             let sib = pos ^ 1;
             if sib < width {
                 let s = sibs.next()?;
-                acc = if pos % 2 == 0 {
-                    node(suite, &acc, s)
-                } else {
-                    node(suite, s, &acc)
-                };
+                acc = if pos % 2 == 0 { node(suite, &acc, s) } else { node(suite, s, &acc) };
             }
             pos /= 2;
             width = width.div_ceil(2);
@@ -131,9 +119,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn items(n: usize) -> Vec<B256> {
-        (0..n)
-            .map(|i| B256::from(alloy_primitives::U256::from(i + 1)))
-            .collect()
+        (0..n).map(|i| B256::from(alloy_primitives::U256::from(i + 1))).collect()
     }
 
     #[test]
@@ -146,19 +132,13 @@ mod tests {
         assert_eq!(merkle_root(s, &it[..1]), seal(s, 1, &a));
         assert_eq!(merkle_root(s, &[]), seal(s, 0, &B256::ZERO));
         // The promoted item's proof has one sibling only.
-        assert_eq!(
-            merkle_proof(s, &it, 2).unwrap().siblings,
-            vec![node(s, &a, &b)]
-        );
+        assert_eq!(merkle_proof(s, &it, 2).unwrap().siblings, vec![node(s, &a, &b)]);
     }
 
     #[test]
     fn suites_give_different_roots() {
         let it = items(5);
-        assert_ne!(
-            merkle_root(CryptoSuite::Ecdsa, &it),
-            merkle_root(CryptoSuite::Sm, &it)
-        );
+        assert_ne!(merkle_root(CryptoSuite::Ecdsa, &it), merkle_root(CryptoSuite::Sm, &it));
     }
 
     #[test]

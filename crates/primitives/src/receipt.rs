@@ -159,21 +159,12 @@ impl Decodable for Receipt {
             0 => None,
             20 => Some(Address::from_slice(&ca)),
             _ => {
-                return Err(alloy_rlp::Error::Custom(
-                    "contract address must be 0 or 20 bytes",
-                ));
+                return Err(alloy_rlp::Error::Custom("contract address must be 0 or 20 bytes"));
             }
         };
         let logs = Vec::<Log>::decode(&mut p)?;
         let output = Bytes::decode(&mut p)?;
         finish(p, "receipt").map_err(|_| alloy_rlp::Error::Custom("receipt has extra items"))?;
-        Ok(Self {
-            status,
-            gas_used,
-            cumulative_gas_used,
-            contract_address,
-            logs,
-            output,
-        })
+        Ok(Self { status, gas_used, cumulative_gas_used, contract_address, logs, output })
     }
 }

@@ -36,24 +36,17 @@ pub struct EthSignature {
 
 impl EthSignature {
     fn to_crypto(self) -> Signature {
-        Signature::Ecdsa {
-            r: B256::from(self.r),
-            s: B256::from(self.s),
-            y_parity: self.y_parity,
-        }
+        Signature::Ecdsa { r: B256::from(self.r), s: B256::from(self.s), y_parity: self.y_parity }
     }
 
     fn from_crypto(sig: &Signature) -> Result<Self, CodecError> {
         match *sig {
-            Signature::Ecdsa { r, s, y_parity } => Ok(Self {
-                r: U256::from_be_bytes(r.0),
-                s: U256::from_be_bytes(s.0),
-                y_parity,
-            }),
-            Signature::Sm { .. } => Err(CodecError::SuiteNotAllowed {
-                envelope: "ethereum",
-                suite: CryptoSuite::Sm,
-            }),
+            Signature::Ecdsa { r, s, y_parity } => {
+                Ok(Self { r: U256::from_be_bytes(r.0), s: U256::from_be_bytes(s.0), y_parity })
+            }
+            Signature::Sm { .. } => {
+                Err(CodecError::SuiteNotAllowed { envelope: "ethereum", suite: CryptoSuite::Sm })
+            }
         }
     }
 }
@@ -197,26 +190,17 @@ impl Transaction {
     /// Ethereum ones. Signatures are not checked here.
     pub fn decode(raw: &[u8], suite: CryptoSuite) -> Result<Self, CodecError> {
         if raw.len() > MAX_TX_BYTES {
-            return Err(CodecError::TooLarge {
-                len: raw.len(),
-                max: MAX_TX_BYTES,
-            });
+            return Err(CodecError::TooLarge { len: raw.len(), max: MAX_TX_BYTES });
         }
         let first = *raw.first().ok_or(CodecError::Empty)?;
         let (body, signature) = match first {
             0x01 => decode_typed(&raw[1..], TxType::Eip2930)?,
             0x02 => decode_typed(&raw[1..], TxType::Eip1559)?,
             0x03 => {
-                return Err(CodecError::UnsupportedType(
-                    3,
-                    "blob transactions (EIP-4844)",
-                ));
+                return Err(CodecError::UnsupportedType(3, "blob transactions (EIP-4844)"));
             }
             0x04 => {
-                return Err(CodecError::UnsupportedType(
-                    4,
-                    "set-code transactions (EIP-7702)",
-                ));
+                return Err(CodecError::UnsupportedType(4, "set-code transactions (EIP-7702)"));
             }
             0x00..=0x7f => return Err(CodecError::UnsupportedType(first, "unknown type")),
             0xc0..=0xff => decode_list(raw, suite)?,
@@ -229,19 +213,11 @@ impl Transaction {
         let hash = match body {
             TxBody::Consortium(_) => suite.hash(raw),
             _ if suite == CryptoSuite::Sm => {
-                return Err(CodecError::SuiteNotAllowed {
-                    envelope: "ethereum",
-                    suite,
-                });
+                return Err(CodecError::SuiteNotAllowed { envelope: "ethereum", suite });
             }
             _ => CryptoSuite::Ecdsa.hash(raw),
         };
-        Ok(Self {
-            body,
-            signature,
-            encoded: Bytes::copy_from_slice(raw),
-            hash,
-        })
+        Ok(Self { body, signature, encoded: Bytes::copy_from_slice(raw), hash })
     }
 
     /// Signs `body` with `key`. Ethereum envelopes need an `ecdsa` key; consortium envelopes
@@ -269,12 +245,7 @@ impl Transaction {
             TxBody::Consortium(_) => suite.hash(&encoded),
             _ => CryptoSuite::Ecdsa.hash(&encoded),
         };
-        Ok(Self {
-            body,
-            signature,
-            encoded,
-            hash,
-        })
+        Ok(Self { body, signature, encoded, hash })
     }
 
     /// The hash that was signed.
@@ -318,10 +289,7 @@ impl Transaction {
         match &self.signature {
             TxSignature::Eth(sig) => {
                 if suite != CryptoSuite::Ecdsa {
-                    return Err(CodecError::SuiteNotAllowed {
-                        envelope: "ethereum",
-                        suite,
-                    });
+                    return Err(CodecError::SuiteNotAllowed { envelope: "ethereum", suite });
                 }
                 Ok(sig.to_crypto())
             }
@@ -462,11 +430,7 @@ fn consortium_to_crypto(
         }
         CryptoSuite::Sm => {
             let public = left_pad::<64>(v, "SM2 v (public key) longer than 64 bytes")?;
-            Ok(Signature::Sm {
-                r,
-                s,
-                public: jinlian_crypto::PublicKey(public),
-            })
+            Ok(Signature::Sm { r, s, public: jinlian_crypto::PublicKey(public) })
         }
     }
 }
@@ -509,11 +473,7 @@ fn signing_hash_of(body: &TxBody, suite: CryptoSuite) -> B256 {
 }
 
 pub(crate) fn list_into(payload: &[u8], out: &mut Vec<u8>) {
-    Header {
-        list: true,
-        payload_length: payload.len(),
-    }
-    .encode(out);
+    Header { list: true, payload_length: payload.len() }.encode(out);
     out.extend_from_slice(payload);
 }
 
@@ -666,20 +626,10 @@ fn decode_legacy(mut p: &[u8]) -> Result<(TxBody, TxSignature), CodecError> {
         27 | 28 => (None, v == 28),
         35.. => (Some((v - 35) / 2), (v - 35) % 2 == 1),
         _ => {
-            return Err(CodecError::BadSignatureField(
-                "legacy v must be 27, 28 or >= 35",
-            ));
+            return Err(CodecError::BadSignatureField("legacy v must be 27, 28 or >= 35"));
         }
     };
-    let body = TxBody::Legacy(LegacyTx {
-        nonce,
-        gas_price,
-        gas_limit,
-        to,
-        value,
-        input,
-        chain_id,
-    });
+    let body = TxBody::Legacy(LegacyTx { nonce, gas_price, gas_limit, to, value, input, chain_id });
     Ok((body, TxSignature::Eth(EthSignature { r, s, y_parity })))
 }
 

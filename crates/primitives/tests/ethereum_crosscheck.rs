@@ -19,9 +19,7 @@ fn alloy_sign<T: SignableTransaction<alloy_primitives::Signature>>(
     secret: &[u8; 32],
 ) -> alloy_consensus::Signed<T> {
     let key = k256::ecdsa::SigningKey::from_slice(secret).unwrap();
-    let (sig, recid) = key
-        .sign_prehash_recoverable(tx.signature_hash().as_slice())
-        .unwrap();
+    let (sig, recid) = key.sign_prehash_recoverable(tx.signature_hash().as_slice()).unwrap();
     tx.into_signed(alloy_primitives::Signature::from((sig, recid)))
 }
 
@@ -34,10 +32,7 @@ fn arb_to() -> impl Strategy<Value = TxKind> {
 
 fn arb_access_list() -> impl Strategy<Value = Vec<(Address, Vec<B256>)>> {
     proptest::collection::vec(
-        (
-            any::<[u8; 20]>(),
-            proptest::collection::vec(any::<[u8; 32]>(), 0..3),
-        )
+        (any::<[u8; 20]>(), proptest::collection::vec(any::<[u8; 32]>(), 0..3))
             .prop_map(|(a, ks)| (Address::from(a), ks.into_iter().map(B256::from).collect())),
         0..3,
     )
@@ -45,32 +40,19 @@ fn arb_access_list() -> impl Strategy<Value = Vec<(Address, Vec<B256>)>> {
 
 fn alloy_list(al: &[(Address, Vec<B256>)]) -> AlloyAccessList {
     AlloyAccessList(
-        al.iter()
-            .map(|(a, k)| AlloyItem {
-                address: *a,
-                storage_keys: k.clone(),
-            })
-            .collect(),
+        al.iter().map(|(a, k)| AlloyItem { address: *a, storage_keys: k.clone() }).collect(),
     )
 }
 
 fn our_list(al: &[(Address, Vec<B256>)]) -> Vec<AccessListItem> {
-    al.iter()
-        .map(|(a, k)| AccessListItem {
-            address: *a,
-            storage_keys: k.clone(),
-        })
-        .collect()
+    al.iter().map(|(a, k)| AccessListItem { address: *a, storage_keys: k.clone() }).collect()
 }
 
 fn check_alloy_bytes(env: &TxEnvelope) -> Transaction {
     let raw = env.encoded_2718();
     let ours = Transaction::decode(&raw, CryptoSuite::Ecdsa).unwrap();
     assert_eq!(ours.hash(), *env.tx_hash());
-    assert_eq!(
-        ours.recover_sender(CryptoSuite::Ecdsa).unwrap(),
-        env.recover_signer().unwrap()
-    );
+    assert_eq!(ours.recover_sender(CryptoSuite::Ecdsa).unwrap(), env.recover_signer().unwrap());
     assert_eq!(ours.encoded().as_ref(), raw.as_slice());
     ours
 }

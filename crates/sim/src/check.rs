@@ -66,10 +66,7 @@ pub fn safety(
     }
     for (height, r) in &roots {
         if r.len() > 1 {
-            v.push(format!(
-                "state: height {height} has {} different state roots",
-                r.len()
-            ));
+            v.push(format!("state: height {height} has {} different state roots", r.len()));
         }
     }
 
@@ -93,8 +90,10 @@ pub fn safety(
             }
             let hash = header_hash(suite, b);
             parent = hash;
-            // Certificate: signatures of distinct sealers over the commit digest, > 2n/3.
-            let digest = suite.hash_parts(&[b"jinlian/commit/v1", hash.as_slice()]);
+            // Certificate: signatures of distinct sealers over the commit digest of the block
+            // in the certificate's view, > 2n/3.
+            let view = b.certificate.view.0.to_be_bytes();
+            let digest = suite.hash_parts(&[b"jinlian/commit/v1", hash.as_slice(), &view]);
             let mut signers = BTreeSet::new();
             for s in &b.certificate.signatures {
                 let Some(key) = sealers.get(s.sealer_index as usize) else {
@@ -141,4 +140,20 @@ pub fn safety(
         }
     }
     v
+}
+
+/// No honest replica ever sent two different prepare (or commit) hashes for one (height,
+/// view), restarts included: `votes` maps (replica, height, view, kind) to the hashes it sent.
+pub fn votes(votes: &BTreeMap<(usize, u64, u64, u8), BTreeSet<B256>>) -> Vec<String> {
+    votes
+        .iter()
+        .filter(|(_, hashes)| hashes.len() > 1)
+        .map(|((node, height, view, kind), hashes)| {
+            let kind = if *kind == 1 { "prepare" } else { "commit" };
+            format!(
+                "double vote: replica {node} sent {} different {kind} hashes at height {height} view {view}",
+                hashes.len()
+            )
+        })
+        .collect()
 }

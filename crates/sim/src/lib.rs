@@ -99,11 +99,7 @@ impl fmt::Display for Faults {
             (self.skew, "skew"),
         ];
         let on: Vec<&str> = names.iter().filter(|(b, _)| *b).map(|(_, n)| *n).collect();
-        if on.is_empty() {
-            f.write_str("none")
-        } else {
-            f.write_str(&on.join(","))
-        }
+        if on.is_empty() { f.write_str("none") } else { f.write_str(&on.join(",")) }
     }
 }
 
@@ -166,6 +162,9 @@ pub struct SimConfig {
     /// Broken rules given to every honest replica (tests of the checkers only).
     #[cfg(feature = "defects")]
     pub defects: Defects,
+    /// A broken host that restarts replicas without their WAL (tests of the checkers only).
+    #[cfg(feature = "defects")]
+    pub lose_wal_on_restart: bool,
 }
 
 impl Default for SimConfig {
@@ -181,6 +180,8 @@ impl Default for SimConfig {
             liveness_ms: 120_000,
             #[cfg(feature = "defects")]
             defects: Defects::default(),
+            #[cfg(feature = "defects")]
+            lose_wal_on_restart: false,
         }
     }
 }

@@ -14,7 +14,7 @@ use jinlian_primitives::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 /// Transactions per block at most (small, so runs have many heights).
 const BLOCK_TXS: usize = 8;
@@ -26,33 +26,13 @@ const SYNC_INTERVAL_MS: u64 = 3000;
 
 #[derive(Debug, Clone)]
 enum Event {
-    Deliver {
-        to: usize,
-        msg: SignedMessage,
-    },
-    Timer {
-        node: usize,
-        epoch: u64,
-        timer: Timer,
-    },
-    Reply {
-        node: usize,
-        epoch: u64,
-        input: Input,
-    },
-    Submit {
-        tx: u64,
-    },
-    Crash {
-        node: usize,
-    },
-    Restart {
-        node: usize,
-    },
-    Partition {
-        isolated: Vec<usize>,
-        until: u64,
-    },
+    Deliver { to: usize, msg: SignedMessage },
+    Timer { node: usize, epoch: u64, timer: Timer },
+    Reply { node: usize, epoch: u64, input: Input },
+    Submit { tx: u64 },
+    Crash { node: usize },
+    Restart { node: usize },
+    Partition { isolated: Vec<usize>, until: u64 },
     SyncTick,
     Heal,
 }
@@ -110,14 +90,15 @@ struct World {
     faults_reported: u64,
     view_changes: u64,
     all_committed_ms: Option<u64>,
+    /// Votes honest replicas sent: (replica, height, view, kind) → hashes.
+    votes: BTreeMap<(usize, u64, u64, u8), BTreeSet<B256>>,
 }
 
 /// Runs one simulation.
 pub fn run(cfg: &SimConfig) -> SimReport {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let mut keys: Vec<KeyPair> = (0..cfg.sealers)
-        .map(|_| KeyPair::generate(cfg.suite, &mut rng))
-        .collect();
+    let mut keys: Vec<KeyPair> =
+        (0..cfg.sealers).map(|_| KeyPair::generate(cfg.suite, &mut rng)).collect();
     keys.sort_by_key(|k| k.public());
     let sealers: Vec<PublicKey> = keys.iter().map(|k| k.public()).collect();
     // Byzantine replicas are a seeded choice of indices, strategies assigned in turn.
@@ -141,11 +122,7 @@ pub fn run(cfg: &SimConfig) -> SimReport {
                 .iter()
                 .position(|&b| b == i)
                 .map(|k| Byzantine::ALL[(first_strategy + k) % Byzantine::ALL.len()]);
-            let skew_ms = if cfg.faults.skew {
-                rng.random_range(-800..=800)
-            } else {
-                0
-            };
+            let skew_ms = if cfg.faults.skew { rng.random_range(-800..=800) } else { 0 };
             Node {
                 key,
                 strategy,
@@ -181,6 +158,7 @@ pub fn run(cfg: &SimConfig) -> SimReport {
         faults_reported: 0,
         view_changes: 0,
         all_committed_ms: None,
+        votes: BTreeMap::new(),
     };
     w.setup();
     w.run_loop();
@@ -191,8 +169,7 @@ impl World {
     fn schedule(&mut self, at: u64, event: Event) {
         self.seq += 1;
         self.events.push(Some(event));
-        self.queue
-            .push(Reverse((at.max(self.now), self.seq, self.events.len() - 1)));
+        self.queue.push(Reverse((at.max(self.now), self.seq, self.events.len() - 1)));
     }
 
     fn honest(&self, i: usize) -> bool {
@@ -230,9 +207,7 @@ impl World {
                 let at = self.rng.random_range(0..end_of_safety.max(1));
                 let len = self.rng.random_range(500..6000);
                 // Isolate a minority (often just the node that is primary at the time).
-                let size = 1 + self
-                    .rng
-                    .random_range(0..self.nodes.len().div_ceil(2).max(1));
+                let size = 1 + self.rng.random_range(0..self.nodes.len().div_ceil(2).max(1));
                 let mut isolated: Vec<usize> = (0..self.nodes.len()).collect();
                 for i in (1..isolated.len()).rev() {
                     isolated.swap(i, self.rng.random_range(0..=i));
@@ -240,10 +215,7 @@ impl World {
                 isolated.truncate(size.min(self.nodes.len() - 1));
                 self.schedule(
                     at,
-                    Event::Partition {
-                        isolated,
-                        until: (at + len).min(end_of_safety),
-                    },
+                    Event::Partition { isolated, until: (at + len).min(end_of_safety) },
                 );
             }
         }
@@ -271,13 +243,8 @@ impl World {
         let node = &mut self.nodes[i];
         node.epoch += 1;
         node.wal_pending.clear();
-        let replica = Replica::new(
-            config,
-            node.key.clone(),
-            head,
-            self.sealers.clone(),
-            &node.wal_synced,
-        );
+        let replica =
+            Replica::new(config, node.key.clone(), head, self.sealers.clone(), &node.wal_synced);
         node.replica = Some(replica);
         let mut out = Vec::new();
         let now = self.local_now(i);
@@ -380,6 +347,10 @@ impl World {
                 n.epoch += 1;
             }
             Event::Restart { node } => {
+                #[cfg(feature = "defects")]
+                if self.cfg.lose_wal_on_restart {
+                    self.nodes[node].wal_synced.clear();
+                }
                 if self.nodes[node].replica.is_none() {
                     self.boot(node);
                 }
@@ -436,20 +407,14 @@ impl World {
         let mut delay = self.rng.random_range(1..20);
         if faulty && f.reorder {
             delay += self.rng.random_range(0..300);
+            // Now and then a message is held for seconds, so it arrives views later.
+            if self.rng.random_bool(0.02) {
+                delay += self.rng.random_range(500..5000);
+            }
         }
-        let copies = if faulty && f.duplicate && self.rng.random_bool(0.05) {
-            2
-        } else {
-            1
-        };
+        let copies = if faulty && f.duplicate && self.rng.random_bool(0.05) { 2 } else { 1 };
         for c in 0..copies {
-            self.schedule(
-                self.now + delay + c * 37,
-                Event::Deliver {
-                    to,
-                    msg: msg.clone(),
-                },
-            );
+            self.schedule(self.now + delay + c * 37, Event::Deliver { to, msg: msg.clone() });
         }
     }
 
@@ -475,51 +440,28 @@ impl World {
                     let pending = std::mem::take(&mut self.nodes[i].wal_pending);
                     self.nodes[i].wal_synced.extend(pending);
                     match self.nodes[i].strategy {
-                        None => self.broadcast(i, m),
+                        None => {
+                            self.record_vote(i, &m);
+                            self.broadcast(i, m)
+                        }
                         Some(s) => self.byzantine_broadcast(i, s, m),
                     }
                 }
                 Output::SetTimer { timer, at_ms } => {
                     let at = at_ms.saturating_add_signed(-self.nodes[i].skew_ms);
                     let epoch = self.nodes[i].epoch;
-                    self.schedule(
-                        at,
-                        Event::Timer {
-                            node: i,
-                            epoch,
-                            timer,
-                        },
-                    );
+                    self.schedule(at, Event::Timer { node: i, epoch, timer });
                 }
-                Output::BuildProposal {
-                    height,
-                    view,
-                    parent_hash,
-                    min_timestamp_ms,
-                } => self.build(i, height, view, parent_hash, min_timestamp_ms),
-                Output::Execute {
-                    height,
-                    view,
-                    block,
-                } => {
+                Output::BuildProposal { height, view, parent_hash, min_timestamp_ms } => {
+                    self.build(i, height, view, parent_hash, min_timestamp_ms)
+                }
+                Output::Execute { height, view, block } => {
                     let result = self.execute(i, &block);
                     let hash = block.hash(self.cfg.suite);
                     let epoch = self.nodes[i].epoch;
                     let at = self.now + self.rng.random_range(1..6);
-                    let input = Input::Executed {
-                        height,
-                        view,
-                        hash,
-                        result,
-                    };
-                    self.schedule(
-                        at,
-                        Event::Reply {
-                            node: i,
-                            epoch,
-                            input,
-                        },
-                    );
+                    let input = Input::Executed { height, view, hash, result };
+                    self.schedule(at, Event::Reply { node: i, epoch, input });
                 }
                 Output::Commit(block) => self.commit(i, block),
                 Output::ReportFault { .. } => {
@@ -529,6 +471,15 @@ impl World {
                 }
             }
         }
+    }
+
+    fn record_vote(&mut self, i: usize, m: &SignedMessage) {
+        let vote = match Message::decode(&m.payload) {
+            Ok(Message::Prepare(p)) => (p.height, p.view, 1, p.hash),
+            Ok(Message::Commit(c)) => (c.height, c.view, 2, c.hash),
+            _ => return,
+        };
+        self.votes.entry((i, vote.0.0, vote.1.0, vote.2)).or_default().insert(vote.3);
     }
 
     fn next_state_root(&self, parent_root: B256, txs: &[BlockTx]) -> B256 {
@@ -549,39 +500,18 @@ impl World {
         let epoch = node.epoch;
         if picked.is_empty() {
             let at = self.now + 1;
-            self.schedule(
-                at,
-                Event::Reply {
-                    node: i,
-                    epoch,
-                    input: Input::TxsPending(false),
-                },
-            );
+            self.schedule(at, Event::Reply { node: i, epoch, input: Input::TxsPending(false) });
             return;
         }
         let txs: Vec<BlockTx> = picked
             .iter()
-            .map(|t| BlockTx {
-                raw: Bytes::from(t.to_be_bytes().to_vec()),
-                sender: Address::ZERO,
-            })
+            .map(|t| BlockTx { raw: Bytes::from(t.to_be_bytes().to_vec()), sender: Address::ZERO })
             .collect();
         let block = self.block_on(i, height, view, parent, min_ts, txs);
         let at = self.now + self.rng.random_range(1..6);
-        let input = Input::ProposalBuilt {
-            height,
-            view,
-            block: Box::new(block),
-            next_sealers: None,
-        };
-        self.schedule(
-            at,
-            Event::Reply {
-                node: i,
-                epoch,
-                input,
-            },
-        );
+        let input =
+            Input::ProposalBuilt { height, view, block: Box::new(block), next_sealers: None };
+        self.schedule(at, Event::Reply { node: i, epoch, input });
     }
 
     fn block_on(
@@ -631,10 +561,7 @@ impl World {
                 return Execution::Invalid(format!("transaction {id} already committed"));
             }
         }
-        let root = tx_root(
-            suite,
-            block.txs.iter().map(|t| (suite.hash(&t.raw), t.sender)),
-        );
+        let root = tx_root(suite, block.txs.iter().map(|t| (suite.hash(&t.raw), t.sender)));
         if root != block.header.tx_root {
             return Execution::Invalid("tx root".into());
         }
@@ -658,14 +585,7 @@ impl World {
         node.wal_synced.retain(|e| e.height() >= next);
         let pending = !node.pool.is_empty();
         let epoch = node.epoch;
-        self.schedule(
-            self.now,
-            Event::Reply {
-                node: i,
-                epoch,
-                input: Input::TxsPending(pending),
-            },
-        );
+        self.schedule(self.now, Event::Reply { node: i, epoch, input: Input::TxsPending(pending) });
     }
 
     fn apply_block(&mut self, i: usize, block: Block) {
@@ -791,10 +711,7 @@ impl World {
                     view,
                     head.hash,
                     head.timestamp_ms + 1,
-                    vec![BlockTx {
-                        raw: Bytes::from_static(b"forged!!"),
-                        sender: Address::ZERO,
-                    }],
+                    vec![BlockTx { raw: Bytes::from_static(b"forged!!"), sender: Address::ZERO }],
                 );
                 let hash = fake_block.hash(self.cfg.suite);
                 let prepare = SignedMessage::sign(
@@ -803,16 +720,8 @@ impl World {
                     &key,
                 );
                 // Our own prepare repeated to look like a quorum.
-                let cert = PreparedCert {
-                    view,
-                    block: fake_block,
-                    prepares: vec![prepare; 3],
-                };
-                let vc = ViewChange {
-                    height,
-                    view: View(view.0 + 1),
-                    prepared: Some(cert),
-                };
+                let cert = PreparedCert { view, block: fake_block, prepares: vec![prepare; 3] };
+                let vc = ViewChange { height, view: View(view.0 + 1), prepared: Some(cert) };
                 self.broadcast(i, SignedMessage::sign(&Message::ViewChange(vc), from, &key));
             }
         }
@@ -827,13 +736,14 @@ impl World {
                 state_roots: &self.nodes[i].state_roots,
             })
             .collect();
-        let mut violations = check::safety(
+        let mut violations = check::votes(&self.votes);
+        violations.extend(check::safety(
             self.cfg.suite,
             &self.genesis.hash,
             &self.sealers,
             &honest,
             &self.submitted,
-        );
+        ));
         if self.all_committed_ms.is_none() {
             let heights: Vec<usize> = honest.iter().map(|h| h.chain.len()).collect();
             violations.push(format!(

@@ -4,11 +4,7 @@ use jinlian_sim::{Faults, SimConfig, run};
 
 #[test]
 fn clean_network_commits_everything() {
-    let r = run(&SimConfig {
-        seed: 1,
-        faults: Faults::default(),
-        ..SimConfig::default()
-    });
+    let r = run(&SimConfig { seed: 1, faults: Faults::default(), ..SimConfig::default() });
     assert!(r.passed(), "{:?}", r.violations);
     assert!(r.all_committed_ms.is_some());
     assert!(r.min_height >= 5, "{r:?}");
@@ -17,11 +13,7 @@ fn clean_network_commits_everything() {
 
 #[test]
 fn same_seed_same_trace() {
-    let cfg = SimConfig {
-        seed: 42,
-        byzantine: 1,
-        ..SimConfig::default()
-    };
+    let cfg = SimConfig { seed: 42, byzantine: 1, ..SimConfig::default() };
     let a = run(&cfg);
     let b = run(&cfg);
     assert_eq!(a, b);
@@ -35,14 +27,7 @@ fn same_seed_same_trace() {
 fn sweep_300_seeds_for_4_and_7_sealers_with_f_byzantine() {
     for (sealers, byzantine) in [(4, 1), (7, 2)] {
         let failed: Vec<(u64, Vec<String>)> = (0..300)
-            .map(|seed| {
-                run(&SimConfig {
-                    seed,
-                    sealers,
-                    byzantine,
-                    ..SimConfig::default()
-                })
-            })
+            .map(|seed| run(&SimConfig { seed, sealers, byzantine, ..SimConfig::default() }))
             .filter(|r| !r.passed())
             .map(|r| (r.seed, r.violations))
             .collect();
@@ -55,10 +40,7 @@ fn sweep_300_seeds_for_4_and_7_sealers_with_f_byzantine() {
 
 #[test]
 fn sm_chains_reach_agreement_too() {
-    let r = run(&SimConfig {
-        seed: 3,
-        suite: jinlian_crypto::CryptoSuite::Sm,
-        ..SimConfig::default()
-    });
+    let r =
+        run(&SimConfig { seed: 3, suite: jinlian_crypto::CryptoSuite::Sm, ..SimConfig::default() });
     assert!(r.passed(), "{:?}", r.violations);
 }

@@ -21,9 +21,7 @@ const WRITES: usize = 20_000;
 
 fn process_write_bytes() -> Option<u64> {
     let io = std::fs::read_to_string("/proc/self/io").ok()?;
-    io.lines()
-        .find_map(|l| l.strip_prefix("write_bytes: "))
-        .and_then(|v| v.trim().parse().ok())
+    io.lines().find_map(|l| l.strip_prefix("write_bytes: ")).and_then(|v| v.trim().parse().ok())
 }
 
 fn block(
@@ -103,21 +101,11 @@ fn run_hash_keyed(dir: &std::path::Path, blocks: u64) -> Run {
         let t = Instant::now();
         let mut batch = WriteBatch::new();
         let hash = b.hash(suite);
-        batch.put(
-            Table::Headers,
-            hash.as_slice(),
-            alloy_rlp::encode(&b.header),
-        );
+        batch.put(Table::Headers, hash.as_slice(), alloy_rlp::encode(&b.header));
         for (tx, receipt) in b.txs.iter().zip(&r) {
-            let tx_hash = jinlian_primitives::Transaction::decode(&tx.raw, suite)
-                .unwrap()
-                .hash();
+            let tx_hash = jinlian_primitives::Transaction::decode(&tx.raw, suite).unwrap().hash();
             batch.put(Table::Txs, tx_hash.as_slice(), alloy_rlp::encode(tx));
-            batch.put(
-                Table::Receipts,
-                tx_hash.as_slice(),
-                alloy_rlp::encode(receipt),
-            );
+            batch.put(Table::Receipts, tx_hash.as_slice(), alloy_rlp::encode(receipt));
         }
         for (k, v) in &w {
             batch.put(Table::State, k.clone(), v.clone().unwrap_or_default());
@@ -127,22 +115,14 @@ fn run_hash_keyed(dir: &std::path::Path, blocks: u64) -> Run {
         if let (Some(a), Some(b)) = (io0, process_write_bytes()) {
             written += b - a;
         }
-        head = Some(ChainHead {
-            height: jinlian_primitives::Height(h),
-            hash,
-        });
+        head = Some(ChainHead { height: jinlian_primitives::Height(h), hash });
     }
     finish(secs, written, std::fs::metadata(&path).unwrap().len())
 }
 
 fn finish(mut secs: Vec<f64>, written: u64, file: u64) -> Run {
     secs.sort_by(f64::total_cmp);
-    Run {
-        median_s: secs[secs.len() / 2],
-        total_s: secs.iter().sum(),
-        written,
-        file,
-    }
+    Run { median_s: secs[secs.len() / 2], total_s: secs.iter().sum(), written, file }
 }
 
 fn report(name: &str, r: &Run, blocks: u64) {
@@ -162,10 +142,8 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let blocks: u64 = std::env::var("JINLIAN_BENCH_BLOCKS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(12);
+    let blocks: u64 =
+        std::env::var("JINLIAN_BENCH_BLOCKS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
     let dir = match std::env::var("JINLIAN_BENCH_DIR") {
         Ok(d) => tempfile::tempdir_in(d).unwrap(),
         Err(_) => tempfile::tempdir().unwrap(),
@@ -177,8 +155,5 @@ fn main() {
     let base = run_hash_keyed(dir.path(), blocks);
     report("ledger (height-keyed)", &ours, blocks);
     report("baseline (hash-keyed)", &base, blocks);
-    println!(
-        "  ratio (baseline time / ours): {:.2}x",
-        base.total_s / ours.total_s
-    );
+    println!("  ratio (baseline time / ours): {:.2}x", base.total_s / ours.total_s);
 }

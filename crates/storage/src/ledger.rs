@@ -92,23 +92,17 @@ fn decode_exact<T: Decodable>(bytes: &[u8], what: impl Fn() -> String) -> Result
 }
 
 fn parse_location(bytes: &[u8]) -> Result<TxLocation, StoreError> {
-    let k: [u8; 12] = bytes
-        .try_into()
-        .map_err(|_| corrupt("tx index entry is not 12 bytes".into()))?;
+    let k: [u8; 12] =
+        bytes.try_into().map_err(|_| corrupt("tx index entry is not 12 bytes".into()))?;
     let mut h = [0u8; 8];
     h.copy_from_slice(&k[..8]);
     let mut i = [0u8; 4];
     i.copy_from_slice(&k[8..]);
-    Ok(TxLocation {
-        height: Height(u64::from_be_bytes(h)),
-        index: u32::from_be_bytes(i),
-    })
+    Ok(TxLocation { height: Height(u64::from_be_bytes(h)), index: u32::from_be_bytes(i) })
 }
 
 fn parse_height(bytes: &[u8]) -> Result<Height, StoreError> {
-    let h: [u8; 8] = bytes
-        .try_into()
-        .map_err(|_| corrupt("height is not 8 bytes".into()))?;
+    let h: [u8; 8] = bytes.try_into().map_err(|_| corrupt("height is not 8 bytes".into()))?;
     Ok(Height(u64::from_be_bytes(h)))
 }
 
@@ -149,11 +143,7 @@ impl<S: KvStore> Ledger<S> {
                 store.write(b)?;
             }
         }
-        Ok(Self {
-            store,
-            suite,
-            commit_lock: std::sync::Mutex::new(()),
-        })
+        Ok(Self { store, suite, commit_lock: std::sync::Mutex::new(()) })
     }
 
     /// The chain's crypto suite.
@@ -168,10 +158,7 @@ impl<S: KvStore> Ledger<S> {
 
     /// A consistent read view.
     pub fn view(&self) -> Result<LedgerView<S::Snapshot>, StoreError> {
-        Ok(LedgerView {
-            snap: self.store.snapshot()?,
-            suite: self.suite,
-        })
+        Ok(LedgerView { snap: self.store.snapshot()?, suite: self.suite })
     }
 
     /// The last committed block, `None` before genesis.
@@ -195,10 +182,7 @@ impl<S: KvStore> Ledger<S> {
         match view.head()? {
             None if header.height == Height(0) => {}
             None => {
-                return Err(StoreError::NotNext {
-                    height: header.height,
-                    expected: Height(0),
-                });
+                return Err(StoreError::NotNext { height: header.height, expected: Height(0) });
             }
             Some(head) => {
                 let Some(next) = head.height.checked_next() else {
@@ -207,10 +191,7 @@ impl<S: KvStore> Ledger<S> {
                     ));
                 };
                 if header.height != next {
-                    return Err(StoreError::NotNext {
-                        height: header.height,
-                        expected: next,
-                    });
+                    return Err(StoreError::NotNext { height: header.height, expected: next });
                 }
                 if header.parent_hash != head.hash {
                     return Err(StoreError::WrongParent {
@@ -233,16 +214,9 @@ impl<S: KvStore> Ledger<S> {
         let h = header.height;
         let mut b = WriteBatch::new();
         b.ops.reserve(4 + 3 * block.txs.len() + state_writes.len());
-        let stored = StoredHeader {
-            header: header.clone(),
-            tx_count: count,
-        };
+        let stored = StoredHeader { header: header.clone(), tx_count: count };
         b.put(Table::Headers, height_key(h), alloy_rlp::encode(&stored));
-        b.put(
-            Table::Certificates,
-            height_key(h),
-            alloy_rlp::encode(&block.certificate),
-        );
+        b.put(Table::Certificates, height_key(h), alloy_rlp::encode(&block.certificate));
         b.put(Table::BlockHashes, hash.as_slice(), height_key(h));
         let mut seen = std::collections::HashSet::with_capacity(block.txs.len());
         for (i, (tx, receipt)) in (0..count).zip(block.txs.iter().zip(receipts)) {
@@ -287,10 +261,7 @@ impl<S: KvStore> Ledger<S> {
 
     /// Removes WAL entries with sequence numbers below `seq` (at most `limit` of them).
     pub fn truncate_wal(&self, seq: u64, limit: usize) -> Result<usize, StoreError> {
-        let old = self
-            .view()?
-            .snap
-            .range(Table::Wal, &[], Some(&seq.to_be_bytes()), limit)?;
+        let old = self.view()?.snap.range(Table::Wal, &[], Some(&seq.to_be_bytes()), limit)?;
         let mut b = WriteBatch::new();
         for (k, _) in &old {
             b.delete(Table::Wal, k.clone());
@@ -315,15 +286,9 @@ impl<R: KvRead> LedgerView<R> {
             return Ok(None);
         };
         if v.len() != 40 {
-            return Err(corrupt(format!(
-                "head pointer is {} bytes, expected 40",
-                v.len()
-            )));
+            return Err(corrupt(format!("head pointer is {} bytes, expected 40", v.len())));
         }
-        Ok(Some(ChainHead {
-            height: parse_height(&v[..8])?,
-            hash: B256::from_slice(&v[8..]),
-        }))
+        Ok(Some(ChainHead { height: parse_height(&v[..8])?, hash: B256::from_slice(&v[8..]) }))
     }
 
     /// The genesis block hash, once genesis is committed.
@@ -332,10 +297,7 @@ impl<R: KvRead> LedgerView<R> {
             return Ok(None);
         };
         if v.len() != 32 {
-            return Err(corrupt(format!(
-                "genesis hash is {} bytes, expected 32",
-                v.len()
-            )));
+            return Err(corrupt(format!("genesis hash is {} bytes, expected 32", v.len())));
         }
         Ok(Some(B256::from_slice(&v)))
     }
@@ -356,8 +318,7 @@ impl<R: KvRead> LedgerView<R> {
     fn block_rows(&self, table: Table, height: Height) -> Result<Vec<crate::Entry>, StoreError> {
         let from = tx_key(height, 0);
         let to = height.checked_next().map(height_key);
-        self.snap
-            .range(table, &from, to.as_ref().map(|t| t.as_slice()), usize::MAX)
+        self.snap.range(table, &from, to.as_ref().map(|t| t.as_slice()), usize::MAX)
     }
 
     /// Checks that `rows` are exactly rows 0..n of block `height`, n from its stored header.
@@ -367,9 +328,7 @@ impl<R: KvRead> LedgerView<R> {
         height: Height,
         rows: &[crate::Entry],
     ) -> Result<(), StoreError> {
-        let expected = self
-            .stored_header(height)?
-            .map_or(0, |s| s.tx_count as usize);
+        let expected = self.stored_header(height)?.map_or(0, |s| s.tx_count as usize);
         if rows.len() != expected {
             return Err(corrupt(format!(
                 "block {height} has {} {what}, its header says {expected}",
@@ -386,10 +345,7 @@ impl<R: KvRead> LedgerView<R> {
 
     /// The height of the block with `hash`.
     pub fn height_of(&self, hash: &B256) -> Result<Option<Height>, StoreError> {
-        self.snap
-            .get(Table::BlockHashes, hash.as_slice())?
-            .map(|v| parse_height(&v))
-            .transpose()
+        self.snap.get(Table::BlockHashes, hash.as_slice())?.map(|v| parse_height(&v)).transpose()
     }
 
     /// The transactions of the block at `height`, in order (empty above the head).
@@ -427,11 +383,7 @@ impl<R: KvRead> LedgerView<R> {
             .ok_or_else(|| corrupt(format!("block {height} has a header but no certificate")))?;
         let certificate: Certificate =
             decode_exact(&cert, || format!("certificate at height {height}"))?;
-        Ok(Some(Block {
-            header,
-            txs: self.block_txs(height)?,
-            certificate,
-        }))
+        Ok(Some(Block { header, txs: self.block_txs(height)?, certificate }))
     }
 
     /// The block with `hash`.
@@ -444,10 +396,7 @@ impl<R: KvRead> LedgerView<R> {
 
     /// Where the transaction with `hash` was committed.
     pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, StoreError> {
-        self.snap
-            .get(Table::TxIndex, hash.as_slice())?
-            .map(|v| parse_location(&v))
-            .transpose()
+        self.snap.get(Table::TxIndex, hash.as_slice())?.map(|v| parse_location(&v)).transpose()
     }
 
     /// The committed transaction at a location.
@@ -459,10 +408,7 @@ impl<R: KvRead> LedgerView<R> {
             decode_exact(&v, || format!("tx {} of block {}", loc.index, loc.height))?;
         let tx = Transaction::decode(&btx.raw, self.suite)
             .map_err(|e| corrupt(format!("tx {} of block {}: {e}", loc.index, loc.height)))?;
-        Ok(Some(RecoveredTx {
-            tx,
-            sender: btx.sender,
-        }))
+        Ok(Some(RecoveredTx { tx, sender: btx.sender }))
     }
 
     /// The committed transaction with `hash` and its location.

@@ -51,9 +51,7 @@ impl KvRead for MemSnapshot {
     }
 
     fn last(&self, table: Table) -> Result<Option<Entry>, StoreError> {
-        Ok(self.tables[table.index()]
-            .last_key_value()
-            .map(|(k, v)| (k.clone(), v.clone())))
+        Ok(self.tables[table.index()].last_key_value().map(|(k, v)| (k.clone(), v.clone())))
     }
 }
 
@@ -62,9 +60,7 @@ impl KvStore for MemStore {
 
     fn snapshot(&self) -> Result<MemSnapshot, StoreError> {
         let guard = self.tables.read().map_err(|_| StoreError::Poisoned)?;
-        Ok(MemSnapshot {
-            tables: Arc::clone(&guard),
-        })
+        Ok(MemSnapshot { tables: Arc::clone(&guard) })
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {

@@ -23,9 +23,7 @@ pub struct RedbStore {
 
 impl std::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedbStore")
-            .field("path", &self.path)
-            .finish()
+        f.debug_struct("RedbStore").field("path", &self.path).finish()
     }
 }
 
@@ -39,25 +37,17 @@ impl RedbStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let shown = path.display().to_string();
-        let open_err = |reason: String| StoreError::Open {
-            path: shown.clone(),
-            reason,
-        };
+        let open_err = |reason: String| StoreError::Open { path: shown.clone(), reason };
         // The integrity check should turn any damage into an error; catching a panic as well
         // keeps a damaged file from ever taking the process down with an engine assertion.
         let opened = std::panic::catch_unwind(|| {
-            Builder::new()
-                .set_check_integrity_on_open(true)
-                .create(&path)
+            Builder::new().set_check_integrity_on_open(true).create(&path)
         })
         .map_err(|_| open_err("the storage engine failed on damaged data".into()))?;
         let db = opened.map_err(|e| open_err(e.to_string()))?;
         let store = Self { db, path };
         // Create every table up front so readers never meet a missing one.
-        let tx = store
-            .db
-            .begin_write()
-            .map_err(|e| engine(&shown)(e.into()))?;
+        let tx = store.db.begin_write().map_err(|e| engine(&shown)(e.into()))?;
         for t in Table::ALL {
             tx.open_table(def(t)).map_err(|e| StoreError::Open {
                 path: shown.clone(),
@@ -81,10 +71,7 @@ pub struct RedbSnapshot {
 
 impl KvRead for RedbSnapshot {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let t = self
-            .tx
-            .open_table(def(table))
-            .map_err(|e| engine("open table")(e.into()))?;
+        let t = self.tx.open_table(def(table)).map_err(|e| engine("open table")(e.into()))?;
         let v = t.get(key).map_err(|e| engine("get")(e.into()))?;
         Ok(v.map(|g| g.value().to_vec()))
     }
@@ -96,10 +83,7 @@ impl KvRead for RedbSnapshot {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let t = self
-            .tx
-            .open_table(def(table))
-            .map_err(|e| engine("open table")(e.into()))?;
+        let t = self.tx.open_table(def(table)).map_err(|e| engine("open table")(e.into()))?;
         let iter = match to {
             Some(to) => t.range::<&[u8]>(from..to),
             None => t.range::<&[u8]>(from..),
@@ -114,10 +98,7 @@ impl KvRead for RedbSnapshot {
     }
 
     fn last(&self, table: Table) -> Result<Option<Entry>, StoreError> {
-        let t = self
-            .tx
-            .open_table(def(table))
-            .map_err(|e| engine("open table")(e.into()))?;
+        let t = self.tx.open_table(def(table)).map_err(|e| engine("open table")(e.into()))?;
         let last = t.last().map_err(|e| engine("last")(e.into()))?;
         Ok(last.map(|(k, v)| (k.value().to_vec(), v.value().to_vec())))
     }
@@ -127,27 +108,18 @@ impl KvStore for RedbStore {
     type Snapshot = RedbSnapshot;
 
     fn snapshot(&self) -> Result<RedbSnapshot, StoreError> {
-        let tx = self
-            .db
-            .begin_read()
-            .map_err(|e| engine("begin read")(e.into()))?;
+        let tx = self.db.begin_read().map_err(|e| engine("begin read")(e.into()))?;
         Ok(RedbSnapshot { tx })
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let mut tx = self
-            .db
-            .begin_write()
-            .map_err(|e| engine("begin write")(e.into()))?;
+        let mut tx = self.db.begin_write().map_err(|e| engine("begin write")(e.into()))?;
         tx.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::Engine(format!("set durability: {e}")))?;
         {
             let mut tables = Vec::with_capacity(Table::ALL.len());
             for t in Table::ALL {
-                tables.push(
-                    tx.open_table(def(t))
-                        .map_err(|e| engine("open table")(e.into()))?,
-                );
+                tables.push(tx.open_table(def(t)).map_err(|e| engine("open table")(e.into()))?);
             }
             for op in &batch.ops {
                 match op {

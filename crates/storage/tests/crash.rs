@@ -24,10 +24,7 @@ fn crash_child() {
     let Ok(path) = std::env::var("JINLIAN_CRASH_DB") else {
         return;
     };
-    let seed: u64 = std::env::var("JINLIAN_CRASH_SEED")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let seed: u64 = std::env::var("JINLIAN_CRASH_SEED").unwrap().parse().unwrap();
     let ledger = Ledger::open(&path, SUITE).unwrap();
     let mut head = ledger.head().unwrap();
     // Tell the parent (which cannot read our captured stdout) that the ledger is open.
@@ -36,11 +33,7 @@ fn crash_child() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     loop {
         let height = head.map_or(0, |h| h.height.0 + 1);
-        let ntx = if height == 0 {
-            0
-        } else {
-            rng.random_range(1..300)
-        };
+        let ntx = if height == 0 { 0 } else { rng.random_range(1..300) };
         let (b, r, w) = make_block(SUITE, head, height, ntx);
         head = Some(ledger.commit_block(&b, &r, &w).unwrap());
     }
@@ -50,10 +43,7 @@ fn check_consistent(path: &std::path::Path) -> Result<Option<u64>, StoreError> {
     let ledger = Ledger::open(path, SUITE)?;
     let view = ledger.view()?;
     let Some(head) = view.head()? else {
-        assert!(
-            view.header(Height(0))?.is_none(),
-            "a block exists but no head"
-        );
+        assert!(view.header(Height(0))?.is_none(), "a block exists but no head");
         return Ok(None);
     };
     let h = head.height.0;
@@ -63,9 +53,7 @@ fn check_consistent(path: &std::path::Path) -> Result<Option<u64>, StoreError> {
             .unwrap_or_else(|| panic!("block {height} below head {h} is missing"));
         // All transactions (with senders) are there: the tx root commits to each one and to
         // their number.
-        block
-            .verify_tx_root(SUITE)
-            .unwrap_or_else(|e| panic!("block {height}: {e}"));
+        block.verify_tx_root(SUITE).unwrap_or_else(|e| panic!("block {height}: {e}"));
         let receipts = view.block_receipts(Height(height))?;
         let items: Vec<_> = receipts.iter().map(|r| r.hash(SUITE)).collect();
         assert_eq!(receipts.len(), block.txs.len(), "block {height} receipts");
@@ -97,19 +85,9 @@ fn check_consistent(path: &std::path::Path) -> Result<Option<u64>, StoreError> {
     }
     // Nothing of the next block.
     assert!(view.header(Height(h + 1))?.is_none(), "header above head");
-    assert!(
-        view.block_txs(Height(h + 1))?.is_empty(),
-        "transactions above head"
-    );
-    assert!(
-        view.block_receipts(Height(h + 1))?.is_empty(),
-        "receipts above head"
-    );
-    assert_eq!(
-        view.state(&block_key(h + 1))?,
-        None,
-        "state of a block above head"
-    );
+    assert!(view.block_txs(Height(h + 1))?.is_empty(), "transactions above head");
+    assert!(view.block_receipts(Height(h + 1))?.is_empty(), "receipts above head");
+    assert_eq!(view.state(&block_key(h + 1))?, None, "state of a block above head");
     Ok(Some(h))
 }
 
@@ -123,13 +101,7 @@ fn kill_nine_never_leaves_a_partial_block() {
     let mut heads = Vec::new();
     for round in 0..KILLS {
         let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "crash_child",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", "crash_child", "--ignored", "--nocapture", "--test-threads=1"])
             .env("JINLIAN_CRASH_DB", &path)
             .env("JINLIAN_CRASH_SEED", round.to_string())
             .stdout(Stdio::null())
@@ -139,20 +111,11 @@ fn kill_nine_never_leaves_a_partial_block() {
         // Wait until the child has opened the ledger, then let it commit for a random while.
         let deadline = Instant::now() + Duration::from_secs(60);
         let before: i64 = loop {
-            if let Some(h) = std::fs::read_to_string(&ready)
-                .ok()
-                .and_then(|t| t.parse().ok())
-            {
+            if let Some(h) = std::fs::read_to_string(&ready).ok().and_then(|t| t.parse().ok()) {
                 break h;
             }
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "round {round}: child exited early"
-            );
-            assert!(
-                Instant::now() < deadline,
-                "round {round}: child did not open the ledger"
-            );
+            assert!(child.try_wait().unwrap().is_none(), "round {round}: child exited early");
+            assert!(Instant::now() < deadline, "round {round}: child did not open the ledger");
             std::thread::sleep(Duration::from_millis(2));
         };
         std::fs::remove_file(&ready).unwrap();
@@ -162,18 +125,12 @@ fn kill_nine_never_leaves_a_partial_block() {
         let head = check_consistent(&path)
             .unwrap_or_else(|e| panic!("round {round}: ledger unreadable after kill: {e}"));
         let after = head.map_or(-1, |h| h as i64);
-        assert!(
-            after >= before,
-            "round {round}: head went back from {before} to {after}"
-        );
+        assert!(after >= before, "round {round}: head went back from {before} to {after}");
         heads.push(after);
     }
     // The kills landed while blocks were being committed, not before the first one.
     let progressed = heads.windows(2).filter(|w| w[1] > w[0]).count();
-    assert!(
-        progressed >= KILLS / 2,
-        "too few rounds committed anything: {heads:?}"
-    );
+    assert!(progressed >= KILLS / 2, "too few rounds committed anything: {heads:?}");
     // The store is still usable after all this.
     let store = RedbStore::open(&path).unwrap();
     drop(store);

@@ -17,29 +17,17 @@ fn exercise<S: KvStore>(ledger: &Ledger<S>) {
 
     // Genesis must be height 0.
     let (b1, r1, w1) = make_block(suite, None, 1, 2);
-    assert!(matches!(
-        ledger.commit_block(&b1, &r1, &w1),
-        Err(StoreError::NotNext { .. })
-    ));
+    assert!(matches!(ledger.commit_block(&b1, &r1, &w1), Err(StoreError::NotNext { .. })));
     let (g, gr, gw) = make_block(suite, None, 0, 0);
     let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
-    assert_eq!(
-        ledger.view().unwrap().genesis_hash().unwrap(),
-        Some(g.hash(suite))
-    );
+    assert_eq!(ledger.view().unwrap().genesis_hash().unwrap(), Some(g.hash(suite)));
 
     let before = ledger.view().unwrap();
     let mut blocks = vec![g];
     for h in 1..=5u64 {
         let (b, r, w) = make_block(suite, Some(head), h, h as u32 * 3);
         head = ledger.commit_block(&b, &r, &w).unwrap();
-        assert_eq!(
-            head,
-            ChainHead {
-                height: Height(h),
-                hash: b.hash(suite)
-            }
-        );
+        assert_eq!(head, ChainHead { height: Height(h), hash: b.hash(suite) });
         blocks.push(b);
     }
     // A snapshot taken before does not see later blocks.
@@ -51,31 +39,17 @@ fn exercise<S: KvStore>(ledger: &Ledger<S>) {
     for (h, b) in blocks.iter().enumerate() {
         let h = Height(h as u64);
         assert_eq!(view.block(h).unwrap().as_ref(), Some(b));
-        assert_eq!(
-            view.block_by_hash(&b.hash(suite)).unwrap().as_ref(),
-            Some(b)
-        );
+        assert_eq!(view.block_by_hash(&b.hash(suite)).unwrap().as_ref(), Some(b));
         let receipts = view.block_receipts(h).unwrap();
         assert_eq!(receipts.len(), b.txs.len());
         assert_eq!(
-            merkle_root(
-                suite,
-                &receipts.iter().map(|r| r.hash(suite)).collect::<Vec<_>>()
-            ),
+            merkle_root(suite, &receipts.iter().map(|r| r.hash(suite)).collect::<Vec<_>>()),
             b.header.receipt_root
         );
         for (i, btx) in b.txs.iter().enumerate() {
-            let hash = jinlian_primitives::Transaction::decode(&btx.raw, suite)
-                .unwrap()
-                .hash();
+            let hash = jinlian_primitives::Transaction::decode(&btx.raw, suite).unwrap().hash();
             let (tx, loc) = view.transaction(&hash).unwrap().unwrap();
-            assert_eq!(
-                loc,
-                TxLocation {
-                    height: h,
-                    index: i as u32
-                }
-            );
+            assert_eq!(loc, TxLocation { height: h, index: i as u32 });
             assert_eq!(tx.sender, btx.sender);
             assert_eq!(tx.tx.encoded(), &btx.raw);
             let (receipt, _) = view.receipt(&hash).unwrap().unwrap();
@@ -87,79 +61,39 @@ fn exercise<S: KvStore>(ledger: &Ledger<S>) {
     assert!(view.block_by_hash(&B256::repeat_byte(9)).unwrap().is_none());
 
     // State writes and deletes.
-    assert_eq!(
-        view.state(HEIGHT_KEY).unwrap(),
-        Some(5u64.to_be_bytes().to_vec())
-    );
-    assert_eq!(
-        view.state(&block_key(5)).unwrap(),
-        Some(15u32.to_be_bytes().to_vec())
-    );
-    assert_eq!(
-        view.state(&block_key(3)).unwrap(),
-        None,
-        "deleted by block 5"
-    );
-    assert_eq!(
-        view.state(&block_key(4)).unwrap(),
-        Some(12u32.to_be_bytes().to_vec())
-    );
+    assert_eq!(view.state(HEIGHT_KEY).unwrap(), Some(5u64.to_be_bytes().to_vec()));
+    assert_eq!(view.state(&block_key(5)).unwrap(), Some(15u32.to_be_bytes().to_vec()));
+    assert_eq!(view.state(&block_key(3)).unwrap(), None, "deleted by block 5");
+    assert_eq!(view.state(&block_key(4)).unwrap(), Some(12u32.to_be_bytes().to_vec()));
 
     // Ordering rules.
     let (stale, sr, sw) = make_block(suite, Some(head), 5, 1);
-    assert!(matches!(
-        ledger.commit_block(&stale, &sr, &sw),
-        Err(StoreError::NotNext { .. })
-    ));
-    let fake_parent = ChainHead {
-        height: head.height,
-        hash: B256::repeat_byte(1),
-    };
+    assert!(matches!(ledger.commit_block(&stale, &sr, &sw), Err(StoreError::NotNext { .. })));
+    let fake_parent = ChainHead { height: head.height, hash: B256::repeat_byte(1) };
     let (orphan, or, ow) = make_block(suite, Some(fake_parent), 6, 1);
-    assert!(matches!(
-        ledger.commit_block(&orphan, &or, &ow),
-        Err(StoreError::WrongParent { .. })
-    ));
+    assert!(matches!(ledger.commit_block(&orphan, &or, &ow), Err(StoreError::WrongParent { .. })));
     let (b6, r6, w6) = make_block(suite, Some(head), 6, 2);
     assert!(matches!(
         ledger.commit_block(&b6, &r6[..1], &w6),
-        Err(StoreError::ReceiptCount {
-            txs: 2,
-            receipts: 1
-        })
+        Err(StoreError::ReceiptCount { txs: 2, receipts: 1 })
     ));
     let mut garbage = b6.clone();
     garbage.txs[0].raw = alloy_primitives::Bytes::from_static(&[0x01, 0x02]);
-    assert!(matches!(
-        ledger.commit_block(&garbage, &r6, &w6),
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(ledger.commit_block(&garbage, &r6, &w6), Err(StoreError::Invalid(_))));
     // Nothing of the refused blocks was written.
     assert_eq!(ledger.head().unwrap(), Some(head));
     assert!(ledger.view().unwrap().header(Height(6)).unwrap().is_none());
 
     // WAL.
     for seq in 10..20u64 {
-        ledger
-            .append_wal(seq, format!("entry {seq}").as_bytes())
-            .unwrap();
+        ledger.append_wal(seq, format!("entry {seq}").as_bytes()).unwrap();
     }
     let view = ledger.view().unwrap();
     let entries = view.wal_entries(15, 100).unwrap();
     assert_eq!(entries.len(), 5);
     assert_eq!(entries[0], (15, b"entry 15".to_vec()));
     assert_eq!(ledger.truncate_wal(17, 100).unwrap(), 7);
-    assert_eq!(
-        ledger
-            .view()
-            .unwrap()
-            .wal_entries(0, 100)
-            .unwrap()
-            .first()
-            .unwrap()
-            .0,
-        17
-    );
+    assert_eq!(ledger.view().unwrap().wal_entries(0, 100).unwrap().first().unwrap().0, 17);
 }
 
 fn receipt_for(h: u64, i: u32) -> jinlian_primitives::Receipt {
@@ -182,13 +116,7 @@ fn ledger_over_redb_survives_reopen() {
     let head = reopened.head().unwrap().unwrap();
     assert_eq!(head.height, Height(5));
     assert_eq!(
-        reopened
-            .view()
-            .unwrap()
-            .block(Height(5))
-            .unwrap()
-            .unwrap()
-            .hash(CryptoSuite::Sm),
+        reopened.view().unwrap().block(Height(5)).unwrap().unwrap().hash(CryptoSuite::Sm),
         head.hash
     );
     // The other suite is refused.
@@ -203,9 +131,8 @@ fn ledger_over_redb_survives_reopen() {
     let (_, loc) = {
         let v = l.view().unwrap();
         let b = v.block(Height(3)).unwrap().unwrap();
-        let h = jinlian_primitives::Transaction::decode(&b.txs[3].raw, CryptoSuite::Sm)
-            .unwrap()
-            .hash();
+        let h =
+            jinlian_primitives::Transaction::decode(&b.txs[3].raw, CryptoSuite::Sm).unwrap().hash();
         v.receipt(&h).unwrap().unwrap()
     };
     assert_eq!(loc.index, 3);
@@ -243,10 +170,7 @@ fn foreign_and_garbage_files_give_clear_errors() {
         b.put(Table::Meta, b"format".to_vec(), b"someone-else/7".to_vec());
         store.write(b).unwrap();
     }
-    assert!(matches!(
-        Ledger::open(&other, CryptoSuite::Ecdsa),
-        Err(StoreError::NotALedger(_))
-    ));
+    assert!(matches!(Ledger::open(&other, CryptoSuite::Ecdsa), Err(StoreError::NotALedger(_))));
 }
 
 /// Bytes flipped anywhere in a real ledger file: opening and reading everything either works
@@ -308,10 +232,7 @@ fn duplicate_transactions_are_refused() {
     let (mut b, mut r, w) = make_block(suite, Some(head), 1, 3);
     b.txs[2] = b.txs[0].clone();
     r[2] = r[0].clone();
-    assert!(matches!(
-        ledger.commit_block(&b, &r, &w),
-        Err(StoreError::Invalid(_))
-    ));
+    assert!(matches!(ledger.commit_block(&b, &r, &w), Err(StoreError::Invalid(_))));
     // A transaction already in an earlier block.
     let (b1, r1, w1) = make_block(suite, Some(head), 1, 3);
     let head = ledger.commit_block(&b1, &r1, &w1).unwrap();
@@ -344,10 +265,7 @@ fn concurrent_committers_cannot_both_extend_the_head() {
     assert_eq!(winners.len(), 1);
     let view = ledger.view().unwrap();
     assert_eq!(view.block(Height(1)).unwrap().as_ref(), Some(winners[0]));
-    assert_eq!(
-        view.block_receipts(Height(1)).unwrap().len(),
-        winners[0].txs.len()
-    );
+    assert_eq!(view.block_receipts(Height(1)).unwrap().len(), winners[0].txs.len());
 }
 
 #[test]
@@ -360,18 +278,6 @@ fn reads_at_extreme_heights_and_inverted_ranges_do_not_panic() {
     assert!(view.state_range(b"z", Some(b"a"), 10).unwrap().is_empty());
     let dir = tempfile::tempdir().unwrap();
     let redb = Ledger::open(dir.path().join("x.redb"), CryptoSuite::Ecdsa).unwrap();
-    assert!(
-        redb.view()
-            .unwrap()
-            .state_range(b"z", Some(b"a"), 10)
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        redb.view()
-            .unwrap()
-            .block_txs(Height(u64::MAX))
-            .unwrap()
-            .is_empty()
-    );
+    assert!(redb.view().unwrap().state_range(b"z", Some(b"a"), 10).unwrap().is_empty());
+    assert!(redb.view().unwrap().block_txs(Height(u64::MAX)).unwrap().is_empty());
 }

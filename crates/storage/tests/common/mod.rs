@@ -32,20 +32,13 @@ pub fn tx(suite: CryptoSuite, height: u64, i: u32) -> Transaction {
 
 pub fn sender(i: u32) -> Address {
     Address::from(
-        U256::from(i + 1).to_be_bytes::<32>()[12..]
-            .try_into()
-            .map(|a: [u8; 20]| a)
-            .unwrap(),
+        U256::from(i + 1).to_be_bytes::<32>()[12..].try_into().map(|a: [u8; 20]| a).unwrap(),
     )
 }
 
 pub fn receipt(height: u64, i: u32) -> Receipt {
     Receipt {
-        status: if i % 7 == 3 {
-            status::REVERT_INSTRUCTION
-        } else {
-            status::OK
-        },
+        status: if i % 7 == 3 { status::REVERT_INSTRUCTION } else { status::OK },
         gas_used: 21_000 + u64::from(i),
         cumulative_gas_used: (21_000 + u64::from(i)) * (u64::from(i) + 1),
         contract_address: None,
@@ -79,12 +72,7 @@ pub fn make_block(
         chain_id: 1,
         proposer: (height % 4) as u32,
         sealer_set_hash: B256::repeat_byte(5),
-        tx_root: tx_root(
-            suite,
-            txs.iter()
-                .enumerate()
-                .map(|(i, t)| (t.hash(), sender(i as u32))),
-        ),
+        tx_root: tx_root(suite, txs.iter().enumerate().map(|(i, t)| (t.hash(), sender(i as u32)))),
         receipt_root: merkle_root(
             suite,
             &receipts.iter().map(|r| r.hash(suite)).collect::<Vec<_>>(),
@@ -100,10 +88,7 @@ pub fn make_block(
         txs: txs
             .iter()
             .enumerate()
-            .map(|(i, t)| BlockTx {
-                raw: t.encoded().clone(),
-                sender: sender(i as u32),
-            })
+            .map(|(i, t)| BlockTx { raw: t.encoded().clone(), sender: sender(i as u32) })
             .collect(),
         certificate: Certificate {
             view: View(height),
