@@ -311,9 +311,11 @@ impl World {
                     return;
                 }
                 self.messages += 1;
-                if self.nodes[to].strategy == Some(Byzantine::Replay)
-                    && self.nodes[to].seen.len() < 512
-                {
+                let keeps = matches!(
+                    self.nodes[to].strategy,
+                    Some(Byzantine::Replay | Byzantine::ForgeViewChange)
+                );
+                if keeps && self.nodes[to].seen.len() < 512 {
                     self.nodes[to].seen.push(msg.clone());
                 }
                 self.step(to, Input::Message(msg));
@@ -714,13 +716,30 @@ impl World {
                     vec![BlockTx { raw: Bytes::from_static(b"forged!!"), sender: Address::ZERO }],
                 );
                 let hash = fake_block.hash(self.cfg.suite);
-                let prepare = SignedMessage::sign(
+                let own = SignedMessage::sign(
                     &Message::Prepare(Prepare { height, view, hash }),
                     from,
                     &key,
                 );
-                // Our own prepare repeated to look like a quorum.
-                let cert = PreparedCert { view, block: fake_block, prepares: vec![prepare; 3] };
+                // Alternate between two forgeries: our own prepare repeated, and real prepares
+                // of other replicas (seen for this height, for other blocks or views) padded
+                // with ours, which only a per-entry check of hash and view refuses.
+                let mut prepares = vec![own.clone()];
+                if self.rng.random_bool(0.5) {
+                    prepares.extend(std::iter::repeat_n(own, 2));
+                } else {
+                    let seen = self.nodes[i].seen.iter().filter(|m| {
+                        m.from != from
+                            && matches!(Message::decode(&m.payload), Ok(Message::Prepare(p)) if p.height == height)
+                    });
+                    let mut senders = BTreeSet::new();
+                    for m in seen {
+                        if senders.insert(m.from) {
+                            prepares.push(m.clone());
+                        }
+                    }
+                }
+                let cert = PreparedCert { view, block: fake_block, prepares };
                 let vc = ViewChange { height, view: View(view.0 + 1), prepared: Some(cert) };
                 self.broadcast(i, SignedMessage::sign(&Message::ViewChange(vc), from, &key));
             }
