@@ -26,7 +26,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p jinlian-sim --features defects --all-targets --locked -- -D warnings
 
 step "pure cores depend on no runtime, socket or disk engine"
-for crate in jinlian-crypto jinlian-primitives jinlian-consensus; do
+for crate in jinlian-crypto jinlian-primitives jinlian-consensus jinlian-executor; do
   bad=$(cargo tree -p "$crate" -e normal --prefix none --locked | awk '{print $1}' \
         | grep -E '^(tokio|mio|socket2|redb|hyper|jsonrpsee)$' || true)
   if [ -n "$bad" ]; then

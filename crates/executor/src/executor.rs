@@ -1,0 +1,390 @@
+//! Executing a block on revm.
+
+use crate::state::{AccountRecord, StateError, StateView, keys};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log, TxKind, U256};
+use alloy_rlp::Encodable;
+use jinlian_crypto::CryptoSuite;
+use jinlian_primitives::{Receipt, RecoveredTx, TxBody, merkle_root, status, tx_root};
+use revm::context::TxEnv;
+use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction, Output};
+use revm::database::states::bundle_state::BundleRetention;
+use revm::database::{OriginalValuesKnown, State};
+use revm::primitives::hardfork::SpecId;
+use revm::state::{AccountInfo, Bytecode};
+use revm::{Context, Database, DatabaseRef, ExecuteCommitEvm, MainBuilder, MainContext};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How far ahead a consortium transaction's `blockLimit` may be (FISCO BCOS: 1000).
+pub const BLOCK_LIMIT_WINDOW: u64 = 1000;
+
+/// Chain-wide execution settings (from genesis and the system config).
+#[derive(Debug, Clone)]
+pub struct ExecConfig {
+    /// The chain's crypto suite.
+    pub suite: CryptoSuite,
+    /// The group's chain id (`block.chainid`).
+    pub chain_id: u64,
+    /// The group id consortium transactions must name.
+    pub group_id: u64,
+    /// EVM rules (Prague by default).
+    pub spec: SpecId,
+    /// Largest gas limit of one transaction (`tx_gas_limit`).
+    pub tx_gas_limit: u64,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        Self {
+            suite: CryptoSuite::Ecdsa,
+            chain_id: 1,
+            group_id: 1,
+            spec: SpecId::PRAGUE,
+            tx_gas_limit: 300_000_000,
+        }
+    }
+}
+
+/// The block being executed.
+#[derive(Debug, Clone)]
+pub struct BlockContext {
+    /// Its height.
+    pub height: u64,
+    /// Its timestamp in milliseconds (`block.timestamp` is this / 1000).
+    pub timestamp_ms: u64,
+    /// Gas limit of the block.
+    pub gas_limit: u64,
+    /// `block.coinbase` (the proposer's address).
+    pub coinbase: Address,
+    /// State root of the parent block.
+    pub parent_state_root: B256,
+}
+
+/// Everything a block's execution produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// State changes, sorted by key; `None` deletes.
+    pub write_set: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// `H(parent state root ‖ H(rlp(write set)))`.
+    pub state_root: B256,
+    /// Merkle root of the receipts.
+    pub receipt_root: B256,
+    /// Merkle root of (tx hash, sender).
+    pub tx_root: B256,
+    /// Gas used by the block.
+    pub gas_used: u64,
+    /// Bloom of all logs.
+    pub logs_bloom: Bloom,
+}
+
+/// Why a block could not be executed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// A transaction that must not be in a block (the block is invalid).
+    #[error("transaction {index} is invalid: {reason}")]
+    InvalidTx {
+        /// Position in the block.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The state could not be read; stop.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The EVM failed in a way that is not the transaction's fault.
+    #[error("evm: {0}")]
+    Evm(String),
+}
+
+/// revm's view of the parent state.
+struct Db<'a>(&'a dyn StateView);
+
+impl DatabaseRef for Db<'_> {
+    type Error = StateError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
+        let Some(v) = self.0.get(&keys::account(&address))? else { return Ok(None) };
+        let r = AccountRecord::decode_bytes(&v)?;
+        // `code: None` makes revm load the code by hash (the default holds empty code).
+        Ok(Some(AccountInfo {
+            balance: r.balance,
+            nonce: r.nonce,
+            code_hash: r.code_hash,
+            code: None,
+            ..AccountInfo::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, StateError> {
+        let code = self
+            .0
+            .get(&keys::code(&code_hash))?
+            .ok_or_else(|| StateError(format!("missing code {code_hash}")))?;
+        Ok(Bytecode::new_raw(Bytes::from(code)))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StateError> {
+        Ok(self
+            .0
+            .get(&keys::storage(&address, &index))?
+            .map_or(U256::ZERO, |v| U256::from_be_slice(&v)))
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, StateError> {
+        Ok(self.0.block_hash(number)?.unwrap_or_default())
+    }
+}
+
+fn invalid(index: usize, reason: impl Into<String>) -> ExecError {
+    ExecError::InvalidTx { index, reason: reason.into() }
+}
+
+/// FISCO BCOS status code of an EVM halt.
+fn halt_status(reason: &HaltReason) -> u32 {
+    match reason {
+        HaltReason::OutOfGas(_) => status::OUT_OF_GAS,
+        HaltReason::OpcodeNotFound | HaltReason::InvalidFEOpcode | HaltReason::NotActivated => {
+            status::BAD_INSTRUCTION
+        }
+        HaltReason::InvalidJump => status::BAD_JUMP_DESTINATION,
+        HaltReason::StackOverflow => status::OUT_OF_STACK,
+        HaltReason::StackUnderflow => status::STACK_UNDERFLOW,
+        HaltReason::CreateCollision => status::ADDRESS_ALREADY_USED,
+        HaltReason::PrecompileError | HaltReason::PrecompileErrorWithContext(_) => {
+            status::PRECOMPILED_ERROR
+        }
+        HaltReason::OutOfFunds => status::NOT_ENOUGH_CASH,
+        _ => status::UNKNOWN,
+    }
+}
+
+/// Executes `txs` (signatures already verified) on top of `parent`.
+///
+/// Rules: every transaction must name the configured chain id (and, for consortium
+/// transactions, the group id); Ethereum envelopes must carry the sender's next nonce;
+/// consortium transactions must have `height ≤ blockLimit < height + 1000` and a `randomid`
+/// the sender has not used in a still-valid transaction. A transaction breaking a rule makes
+/// the block invalid ([`ExecError::InvalidTx`]); a transaction that runs and fails (revert,
+/// out of gas) gets a receipt with its status. No fees are charged: gas price is zero inside
+/// the EVM, so zero-balance accounts can send; value transfers still need balance.
+pub fn execute_block(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    txs: &[RecoveredTx],
+) -> Result<BlockOutcome, ExecError> {
+    let state = State::builder().with_database_ref(Db(parent)).with_bundle_update().build();
+    let mut evm = Context::mainnet()
+        .with_db(state)
+        .modify_cfg_chained(|c| {
+            c.chain_id = cfg.chain_id;
+            c.spec = cfg.spec;
+            c.tx_gas_limit_cap = Some(cfg.tx_gas_limit);
+            c.disable_fee_charge = true;
+            c.disable_base_fee = true;
+        })
+        .modify_block_chained(|b| {
+            b.number = U256::from(block.height);
+            b.timestamp = U256::from(block.timestamp_ms / 1000);
+            b.gas_limit = block.gas_limit;
+            b.basefee = 0;
+            b.beneficiary = block.coinbase;
+            b.prevrandao = Some(B256::ZERO);
+        })
+        .build_mainnet();
+
+    let mut receipts = Vec::with_capacity(txs.len());
+    let mut cumulative = 0u64;
+    let mut random_ids: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    let mut seen_random = BTreeSet::new();
+    for (index, rtx) in txs.iter().enumerate() {
+        let tx = &rtx.tx;
+        let sender = rtx.sender;
+        if tx.chain_id() != Some(cfg.chain_id) {
+            return Err(invalid(
+                index,
+                format!("chain id {:?} != {}", tx.chain_id(), cfg.chain_id),
+            ));
+        }
+        if tx.gas_limit() > cfg.tx_gas_limit {
+            return Err(invalid(
+                index,
+                format!("gas limit {} exceeds tx_gas_limit {}", tx.gas_limit(), cfg.tx_gas_limit),
+            ));
+        }
+        let nonce = match tx.body() {
+            TxBody::Consortium(c) => {
+                if c.group_id != cfg.group_id {
+                    return Err(invalid(
+                        index,
+                        format!("group id {} != {}", c.group_id, cfg.group_id),
+                    ));
+                }
+                if c.block_limit < block.height
+                    || c.block_limit >= block.height + BLOCK_LIMIT_WINDOW
+                {
+                    return Err(invalid(
+                        index,
+                        format!(
+                            "blockLimit {} outside [{}, {})",
+                            c.block_limit,
+                            block.height,
+                            block.height + BLOCK_LIMIT_WINDOW
+                        ),
+                    ));
+                }
+                let key = keys::random_id(&sender, &c.random_id);
+                if !seen_random.insert(key.clone()) || parent.get(&key)?.is_some() {
+                    return Err(invalid(index, "randomid already used by this sender"));
+                }
+                random_ids.insert(key, c.block_limit.to_be_bytes().to_vec());
+                // Consortium transactions are not ordered by nonce; they take the next one.
+                evm.ctx
+                    .journaled_state
+                    .database
+                    .basic(sender)
+                    .map_err(db_error)?
+                    .map_or(0, |a| a.nonce)
+            }
+            _ => tx.nonce().unwrap_or_default(),
+        };
+        let tx_type = match tx.body() {
+            TxBody::Eip2930(_) => 1,
+            TxBody::Eip1559(_) => 2,
+            _ => 0,
+        };
+        let access_list = tx
+            .access_list()
+            .map(|al| {
+                al.iter()
+                    .map(|i| revm::context::transaction::AccessListItem {
+                        address: i.address,
+                        storage_keys: i.storage_keys.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let env = TxEnv {
+            tx_type,
+            caller: sender,
+            gas_limit: tx.gas_limit(),
+            gas_price: 0,
+            kind: tx.to(),
+            value: tx.value(),
+            data: tx.input().clone(),
+            nonce,
+            chain_id: Some(cfg.chain_id),
+            access_list: access_list.into(),
+            gas_priority_fee: None,
+            ..TxEnv::default()
+        };
+        let result = match evm.transact_commit(env) {
+            Ok(r) => r,
+            Err(EVMError::Transaction(e)) => return Err(invalid(index, tx_error(&e))),
+            Err(EVMError::Database(e)) => return Err(db_error(e)),
+            Err(e) => return Err(ExecError::Evm(e.to_string())),
+        };
+        let gas_used = result.tx_gas_used();
+        cumulative = cumulative.saturating_add(gas_used);
+        let (status, output, contract_address) = match &result {
+            ExecutionResult::Success { output, .. } => match output {
+                Output::Create(bytes, addr) => (status::OK, bytes.clone(), *addr),
+                Output::Call(bytes) => (status::OK, bytes.clone(), None),
+            },
+            ExecutionResult::Revert { output, .. } => {
+                (status::REVERT_INSTRUCTION, output.clone(), None)
+            }
+            ExecutionResult::Halt { reason, .. } => (halt_status(reason), Bytes::new(), None),
+        };
+        let logs: Vec<Log> = result.logs().to_vec();
+        receipts.push(Receipt {
+            status,
+            gas_used,
+            cumulative_gas_used: cumulative,
+            contract_address: if matches!(tx.to(), TxKind::Create) {
+                contract_address
+            } else {
+                None
+            },
+            logs,
+            output,
+        });
+    }
+
+    let mut state = evm.ctx.journaled_state.database;
+    state.merge_transitions(BundleRetention::PlainState);
+    let changes = state.take_bundle().to_plain_state(OriginalValuesKnown::Yes);
+    let mut writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+    for (addr, info) in changes.accounts {
+        let v = info.map(|i| {
+            AccountRecord { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash }
+                .encode_to_vec()
+        });
+        writes.insert(keys::account(&addr), v);
+    }
+    for s in changes.storage {
+        // Since Cancun, SELFDESTRUCT only removes contracts created in the same transaction,
+        // whose storage lives only inside this block; every slot it set is listed here.
+        for (slot, value) in s.storage {
+            let v = (!value.is_zero()).then(|| value.to_be_bytes::<32>().to_vec());
+            writes.insert(keys::storage(&s.address, &slot), v);
+        }
+    }
+    for (hash, code) in changes.contracts {
+        writes.insert(keys::code(&hash), Some(code.original_bytes().to_vec()));
+    }
+    for (k, v) in random_ids {
+        writes.insert(k, Some(v));
+    }
+    let write_set: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes.into_iter().collect();
+    let suite = cfg.suite;
+    let mut encoded = Vec::new();
+    for (k, v) in &write_set {
+        k.as_slice().encode(&mut encoded);
+        match v {
+            Some(v) => {
+                1u8.encode(&mut encoded);
+                v.as_slice().encode(&mut encoded);
+            }
+            None => 0u8.encode(&mut encoded),
+        }
+    }
+    let state_root =
+        suite.hash_parts(&[block.parent_state_root.as_slice(), suite.hash(&encoded).as_slice()]);
+    let mut logs_bloom = Bloom::ZERO;
+    for r in &receipts {
+        logs_bloom.accrue_bloom(&r.logs_bloom());
+    }
+    let receipt_root =
+        merkle_root(suite, &receipts.iter().map(|r| r.hash(suite)).collect::<Vec<_>>());
+    Ok(BlockOutcome {
+        tx_root: tx_root(suite, txs.iter().map(|t| (t.tx.hash(), t.sender))),
+        receipts,
+        write_set,
+        state_root,
+        receipt_root,
+        gas_used: cumulative,
+        logs_bloom,
+    })
+}
+
+fn db_error(e: revm::database_interface::bal::EvmDatabaseError<StateError>) -> ExecError {
+    match e {
+        revm::database_interface::bal::EvmDatabaseError::Database(e) => ExecError::State(e),
+        other => ExecError::Evm(format!("{other:?}")),
+    }
+}
+
+fn tx_error(e: &InvalidTransaction) -> String {
+    match e {
+        InvalidTransaction::NonceTooHigh { tx, state }
+        | InvalidTransaction::NonceTooLow { tx, state } => {
+            format!("nonce {tx} but the account's next nonce is {state}")
+        }
+        InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
+            format!("value {fee} exceeds the balance {balance}")
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,27 @@
+//! Jinlian's block executor: revm over a flat state view, producing receipts, a sorted write
+//! set and the block's roots.
+//!
+//! [`execute_block`] runs a block's transactions (senders already recovered once, at pool
+//! admission) on the parent state and returns a [`BlockOutcome`]: FISCO-coded receipts with
+//! logs and return or revert data, the state changes to write in the block's storage
+//! transaction, and `state_root`, `receipt_root`, `tx_root`, gas used and the logs bloom.
+//! The same block on any replica gives identical roots: execution reads only the parent
+//! state and the block, and everything is sorted before hashing.
+//!
+//! No fees: the EVM runs every transaction with gas price zero, so zero-balance accounts can
+//! send; gas is still metered and limited (`tx_gas_limit`, the block gas limit); value
+//! transfers need balance and nothing mints. `block.timestamp` is in seconds and
+//! `block.chainid` is the group's chain id; Prague rules by default.
+//!
+//! The state is a flat key-value space ([`state::keys`]): accounts, storage slots, code by
+//! hash, and consortium `randomid`s. The executor is pure (no I/O); the node hands it a
+//! [`StateView`] of one storage snapshot.
+
+mod executor;
+pub mod state;
+
+pub use executor::{
+    BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
+};
+pub use revm::primitives::hardfork::SpecId;
+pub use state::{AccountRecord, MemState, StateError, StateView};
