@@ -97,8 +97,27 @@ pub enum ExecError {
     Evm(String),
 }
 
+/// The EVM settings every execution uses: our chain id and spec, fees off, gas capped.
+pub(crate) fn configure(c: &mut revm::context::CfgEnv, cfg: &ExecConfig) {
+    c.chain_id = cfg.chain_id;
+    c.spec = cfg.spec;
+    c.tx_gas_limit_cap = Some(cfg.tx_gas_limit);
+    c.disable_fee_charge = true;
+    c.disable_base_fee = true;
+}
+
+/// The block fields the EVM sees (`block.timestamp` in seconds).
+pub(crate) fn block_env(b: &mut revm::context::BlockEnv, block: &BlockContext) {
+    b.number = U256::from(block.height);
+    b.timestamp = U256::from(block.timestamp_ms / 1000);
+    b.gas_limit = block.gas_limit;
+    b.basefee = 0;
+    b.beneficiary = block.coinbase;
+    b.prevrandao = Some(B256::ZERO);
+}
+
 /// revm's view of the parent state.
-struct Db<'a>(&'a dyn StateView);
+pub(crate) struct Db<'a>(pub(crate) &'a dyn StateView);
 
 impl DatabaseRef for Db<'_> {
     type Error = StateError;
@@ -141,7 +160,7 @@ fn invalid(index: usize, reason: impl Into<String>) -> ExecError {
 }
 
 /// FISCO BCOS status code of an EVM halt.
-fn halt_status(reason: &HaltReason) -> u32 {
+pub(crate) fn halt_status(reason: &HaltReason) -> u32 {
     match reason {
         HaltReason::OutOfGas(_) => status::OUT_OF_GAS,
         HaltReason::OpcodeNotFound | HaltReason::InvalidFEOpcode | HaltReason::NotActivated => {
@@ -177,21 +196,8 @@ pub fn execute_block(
     let state = State::builder().with_database_ref(Db(parent)).with_bundle_update().build();
     let mut evm = Context::mainnet()
         .with_db(state)
-        .modify_cfg_chained(|c| {
-            c.chain_id = cfg.chain_id;
-            c.spec = cfg.spec;
-            c.tx_gas_limit_cap = Some(cfg.tx_gas_limit);
-            c.disable_fee_charge = true;
-            c.disable_base_fee = true;
-        })
-        .modify_block_chained(|b| {
-            b.number = U256::from(block.height);
-            b.timestamp = U256::from(block.timestamp_ms / 1000);
-            b.gas_limit = block.gas_limit;
-            b.basefee = 0;
-            b.beneficiary = block.coinbase;
-            b.prevrandao = Some(B256::ZERO);
-        })
+        .modify_cfg_chained(|c| configure(c, cfg))
+        .modify_block_chained(|b| block_env(b, block))
         .build_mainnet();
 
     let mut receipts = Vec::with_capacity(txs.len());
@@ -369,14 +375,16 @@ pub fn execute_block(
     })
 }
 
-fn db_error(e: revm::database_interface::bal::EvmDatabaseError<StateError>) -> ExecError {
+pub(crate) fn db_error(
+    e: revm::database_interface::bal::EvmDatabaseError<StateError>,
+) -> ExecError {
     match e {
         revm::database_interface::bal::EvmDatabaseError::Database(e) => ExecError::State(e),
         other => ExecError::Evm(format!("{other:?}")),
     }
 }
 
-fn tx_error(e: &InvalidTransaction) -> String {
+pub(crate) fn tx_error(e: &InvalidTransaction) -> String {
     match e {
         InvalidTransaction::NonceTooHigh { tx, state }
         | InvalidTransaction::NonceTooLow { tx, state } => {

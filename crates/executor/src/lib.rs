@@ -17,9 +17,11 @@
 //! hash, and consortium `randomid`s. The executor is pure (no I/O); the node hands it a
 //! [`StateView`] of one storage snapshot.
 
+mod call;
 mod executor;
 pub mod state;
 
+pub use call::{CallOutcome, CallRequest, EstimateError, call, estimate_gas};
 pub use executor::{
     BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
 };

@@ -1,0 +1,156 @@
+//! Read-only calls (`eth_call`) and gas estimation (`eth_estimateGas`).
+
+use crate::executor::{Db, block_env, configure, db_error, halt_status, tx_error};
+use crate::{BlockContext, ExecConfig, ExecError, StateView};
+use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
+use jinlian_primitives::status;
+use revm::context::TxEnv;
+use revm::context::result::{EVMError, ExecutionResult, Output};
+use revm::database::State;
+use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
+
+/// A call as `eth_call` and `eth_estimateGas` receive it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallRequest {
+    /// Caller (zero address when absent).
+    pub from: Option<Address>,
+    /// Callee, or contract creation.
+    pub to: TxKind,
+    /// Gas limit (the chain's `tx_gas_limit` when absent).
+    pub gas: Option<u64>,
+    /// Value sent.
+    pub value: U256,
+    /// Call data or init code.
+    pub data: Bytes,
+}
+
+/// The outcome of a read-only call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    /// FISCO status code (0 success, 22 revert, 12 out of gas, …).
+    pub status: u32,
+    /// Return data, or revert data.
+    pub output: Bytes,
+    /// Gas the call used.
+    pub gas_used: u64,
+    /// Logs it would emit.
+    pub logs: Vec<Log>,
+}
+
+impl CallOutcome {
+    /// Whether the call succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == status::OK
+    }
+}
+
+/// Runs `req` on top of `parent` as if in `block`, without writing anything. The caller's
+/// nonce is not checked (as `eth_call`); value needs balance.
+pub fn call(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    req: &CallRequest,
+) -> Result<CallOutcome, ExecError> {
+    let gas = req.gas.unwrap_or(cfg.tx_gas_limit).min(cfg.tx_gas_limit);
+    run(cfg, parent, block, req, gas)
+}
+
+fn run(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    req: &CallRequest,
+    gas: u64,
+) -> Result<CallOutcome, ExecError> {
+    let state = State::builder().with_database_ref(Db(parent)).build();
+    let mut evm = Context::mainnet()
+        .with_db(state)
+        .modify_cfg_chained(|c| {
+            configure(c, cfg);
+            c.disable_nonce_check = true;
+        })
+        .modify_block_chained(|b| {
+            block_env(b, block);
+            // A call may use up to the per-transaction cap whatever the block's limit is.
+            b.gas_limit = b.gas_limit.max(gas);
+        })
+        .build_mainnet();
+    let env = TxEnv {
+        caller: req.from.unwrap_or_default(),
+        gas_limit: gas,
+        gas_price: 0,
+        kind: req.to,
+        value: req.value,
+        data: req.data.clone(),
+        chain_id: Some(cfg.chain_id),
+        ..TxEnv::default()
+    };
+    let result = match evm.transact(env) {
+        Ok(r) => r.result,
+        Err(EVMError::Transaction(e)) => {
+            return Err(ExecError::InvalidTx { index: 0, reason: tx_error(&e) });
+        }
+        Err(EVMError::Database(e)) => return Err(db_error(e)),
+        Err(e) => return Err(ExecError::Evm(e.to_string())),
+    };
+    let gas_used = result.tx_gas_used();
+    let logs = result.logs().to_vec();
+    let (status, output) = match result {
+        ExecutionResult::Success { output: Output::Call(b) | Output::Create(b, _), .. } => {
+            (status::OK, b)
+        }
+        ExecutionResult::Revert { output, .. } => (status::REVERT_INSTRUCTION, output),
+        ExecutionResult::Halt { reason, .. } => (halt_status(&reason), Bytes::new()),
+    };
+    Ok(CallOutcome { status, output, gas_used, logs })
+}
+
+/// Why gas could not be estimated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EstimateError {
+    /// The call fails even with the most gas allowed (revert data included).
+    #[error("execution fails with status {}", .0.status)]
+    Fails(CallOutcome),
+    /// It could not run at all.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+}
+
+/// The least gas limit with which `req` succeeds, found by binary search between the gas it
+/// used with the most gas allowed and that limit, so the returned limit provably succeeds
+/// (refunds and the 63/64 rule make "gas used" alone too low for some calls).
+pub fn estimate_gas(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    req: &CallRequest,
+) -> Result<u64, EstimateError> {
+    let cap = req.gas.unwrap_or(cfg.tx_gas_limit).min(cfg.tx_gas_limit);
+    let first = run(cfg, parent, block, req, cap)?;
+    if !first.is_success() {
+        return Err(EstimateError::Fails(first));
+    }
+    // A limit below the intrinsic cost is refused outright: that is a failure here too.
+    let succeeds = |gas: u64| match run(cfg, parent, block, req, gas) {
+        Ok(out) => Ok(out.is_success()),
+        Err(ExecError::InvalidTx { .. }) => Ok(false),
+        Err(e) => Err(e),
+    };
+    // `lo` fails (or is below any possible use), `hi` succeeds.
+    let mut lo = first.gas_used.saturating_sub(1);
+    let mut hi = cap;
+    // Most calls succeed with exactly what they used: try that first.
+    if succeeds(first.gas_used)? {
+        hi = first.gas_used;
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if succeeds(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(hi)
+}
