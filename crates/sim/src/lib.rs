@@ -39,9 +39,10 @@ pub struct Faults {
     pub drop: bool,
     /// Deliver some messages twice (5 %).
     pub duplicate: bool,
-    /// Add up to 300 ms of jitter, so messages overtake each other.
+    /// Add up to 300 ms of jitter, so messages overtake each other, and hold 2 % of messages
+    /// for 0.5–5 s, so they arrive views later.
     pub reorder: bool,
-    /// Cut the network in two for a while (sometimes isolating the primary).
+    /// Cut the network in two for a while (half the time isolating exactly the primary).
     pub partition: bool,
     /// Crash honest replicas (losing unsynced WAL writes) and restart them.
     pub crash: bool,

@@ -206,13 +206,17 @@ impl World {
             for _ in 0..parts {
                 let at = self.rng.random_range(0..end_of_safety.max(1));
                 let len = self.rng.random_range(500..6000);
-                // Isolate a minority (often just the node that is primary at the time).
-                let size = 1 + self.rng.random_range(0..self.nodes.len().div_ceil(2).max(1));
-                let mut isolated: Vec<usize> = (0..self.nodes.len()).collect();
-                for i in (1..isolated.len()).rev() {
-                    isolated.swap(i, self.rng.random_range(0..=i));
+                // Isolate a random minority, or (half the time) exactly the replica that is
+                // primary when the partition starts (an empty list means "the primary").
+                let mut isolated: Vec<usize> = Vec::new();
+                if self.rng.random_bool(0.5) {
+                    let size = 1 + self.rng.random_range(0..self.nodes.len().div_ceil(2).max(1));
+                    isolated = (0..self.nodes.len()).collect();
+                    for i in (1..isolated.len()).rev() {
+                        isolated.swap(i, self.rng.random_range(0..=i));
+                    }
+                    isolated.truncate(size.min(self.nodes.len() - 1));
                 }
-                isolated.truncate(size.min(self.nodes.len() - 1));
                 self.schedule(
                     at,
                     Event::Partition { isolated, until: (at + len).min(end_of_safety) },
@@ -357,7 +361,16 @@ impl World {
                     self.boot(node);
                 }
             }
-            Event::Partition { isolated, until } => {
+            Event::Partition { mut isolated, until } => {
+                if isolated.is_empty() {
+                    // The primary of the most advanced honest replica's (height, view).
+                    let primary = (0..self.nodes.len())
+                        .filter(|&i| self.honest(i))
+                        .filter_map(|i| self.nodes[i].replica.as_ref())
+                        .max_by_key(|r| (r.height(), r.view()))
+                        .map(|r| r.primary(r.height(), r.view()) as usize);
+                    isolated.extend(primary);
+                }
                 if !self.healed {
                     self.isolated = isolated;
                     self.partition_until = until;
