@@ -75,7 +75,8 @@ fn run(
             // A call may use up to the per-transaction cap whatever the block's limit is.
             b.gas_limit = b.gas_limit.max(gas);
         })
-        .build_mainnet();
+        .build_mainnet()
+        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height));
     let env = TxEnv {
         caller: req.from.unwrap_or_default(),
         gas_limit: gas,

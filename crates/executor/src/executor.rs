@@ -193,12 +193,19 @@ pub fn execute_block(
     block: &BlockContext,
     txs: &[RecoveredTx],
 ) -> Result<BlockOutcome, ExecError> {
+    // System configuration written by earlier blocks applies from its enable height.
+    let mut cfg = cfg.clone();
+    if let Some(limit) = crate::system::config_at(parent, "tx_gas_limit", block.height)? {
+        cfg.tx_gas_limit = limit;
+    }
+    let cfg = &cfg;
     let state = State::builder().with_database_ref(Db(parent)).with_bundle_update().build();
     let mut evm = Context::mainnet()
         .with_db(state)
         .modify_cfg_chained(|c| configure(c, cfg))
         .modify_block_chained(|b| block_env(b, block))
-        .build_mainnet();
+        .build_mainnet()
+        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height));
 
     let mut receipts = Vec::with_capacity(txs.len());
     let mut cumulative = 0u64;

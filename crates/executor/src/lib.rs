@@ -20,6 +20,7 @@
 mod call;
 mod executor;
 pub mod state;
+pub mod system;
 
 pub use call::{CallOutcome, CallRequest, EstimateError, call, estimate_gas};
 pub use executor::{
