@@ -76,6 +76,28 @@ pub struct BlockOutcome {
     pub gas_used: u64,
     /// Bloom of all logs.
     pub logs_bloom: Bloom,
+    /// The sealers (sorted node ids) from the next height on, when this block changed them
+    /// through the Consensus system contract.
+    pub next_sealers: Option<Vec<[u8; 64]>>,
+}
+
+/// The parent state with a block's writes on top.
+struct Overlay<'a> {
+    base: &'a dyn StateView,
+    writes: &'a BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl StateView for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match self.writes.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => self.base.get(key),
+        }
+    }
+
+    fn block_hash(&self, height: u64) -> Result<Option<B256>, StateError> {
+        self.base.block_hash(height)
+    }
 }
 
 /// Why a block could not be executed.
@@ -350,6 +372,16 @@ pub fn execute_block(
     for (k, v) in random_ids {
         writes.insert(k, Some(v));
     }
+    let consensus_key = keys::account(&crate::system::CONSENSUS);
+    let touched =
+        writes.keys().any(|k| k.len() > 21 && k[0] == b's' && k[1..21] == consensus_key[1..]);
+    let next_sealers = if touched {
+        let before = crate::system::sealers(parent)?;
+        let after = crate::system::sealers(&Overlay { base: parent, writes: &writes })?;
+        (after != before).then_some(after)
+    } else {
+        None
+    };
     let write_set: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes.into_iter().collect();
     let suite = cfg.suite;
     let mut encoded = Vec::new();
@@ -379,6 +411,7 @@ pub fn execute_block(
         receipt_root,
         gas_used: cumulative,
         logs_bloom,
+        next_sealers,
     })
 }
 

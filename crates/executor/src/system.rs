@@ -24,8 +24,22 @@ use revm::primitives::hardfork::SpecId;
 /// SystemConfig (FISCO 2.x address).
 pub const SYSTEM_CONFIG: Address = address!("0000000000000000000000000000000000001000");
 
+/// Consensus node management (FISCO 2.x address).
+pub const CONSENSUS: Address = address!("0000000000000000000000000000000000001003");
+
 /// Every system contract address (their accounts exist from genesis).
-pub const SYSTEM_CONTRACTS: [Address; 1] = [SYSTEM_CONFIG];
+pub const SYSTEM_CONTRACTS: [Address; 2] = [SYSTEM_CONFIG, CONSENSUS];
+
+/// FISCO 2.x: the node id is not 128 hex characters (64 bytes).
+pub const CODE_INVALID_NODE_ID: i32 = -51100;
+/// FISCO 2.x: the last sealer cannot be removed (or turned into an observer).
+pub const CODE_LAST_SEALER: i32 = -51101;
+/// The node is not a member of the group (nothing to remove).
+pub const CODE_NOT_A_MEMBER: i32 = -51103;
+/// FISCO 2.x: already a sealer.
+pub const CODE_ALREADY_SEALER: i32 = -51104;
+/// FISCO 2.x: already an observer.
+pub const CODE_ALREADY_OBSERVER: i32 = -51105;
 
 /// FISCO 2.x return code for an invalid configuration key or value.
 pub const CODE_INVALID_CONFIG: i32 = -51300;
@@ -39,6 +53,13 @@ sol! {
     interface ISystemConfig {
         function setValueByKey(string key, string value) external returns (int32);
         function getValueByKey(string key) external view returns (string value, int256 enableNum);
+    }
+
+    /// FISCO BCOS 2.x ConsensusPrecompiled.
+    interface IConsensus {
+        function addSealer(string nodeID) external returns (int256);
+        function addObserver(string nodeID) external returns (int256);
+        function remove(string nodeID) external returns (int256);
     }
 }
 
@@ -95,6 +116,84 @@ pub fn config_at(state: &dyn StateView, key: &str, height: u64) -> Result<Option
     Ok(read_config(state, key)?
         .filter(|(_, enable)| *enable <= height)
         .and_then(|(v, _)| v.parse().ok()))
+}
+
+/// A node's role in the group, as the Consensus contract records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    /// Votes in consensus.
+    Sealer,
+    /// Receives and verifies every block, never votes.
+    Observer,
+}
+
+// Consensus table layout in the contract's storage: `count` at slot LIST; node i's 64 bytes at
+// slots H(LIST) + 2i and + 2i + 1; for each node id, slot H("jinlian.consensus.node" ‖ id)
+// holds (index + 1) << 8 | role (1 sealer, 2 observer).
+const LIST: U256 = U256::from_limbs([0x1003, 0, 0, 0]);
+
+fn list_base() -> U256 {
+    U256::from_be_bytes(keccak256(LIST.to_be_bytes::<32>()).0)
+}
+
+fn member_slot(id: &[u8; 64]) -> U256 {
+    U256::from_be_bytes(keccak256([b"jinlian.consensus.node".as_slice(), id].concat()).0)
+}
+
+/// The group's members and roles in a state, in insertion order.
+pub fn consensus_nodes(state: &dyn StateView) -> Result<Vec<([u8; 64], NodeRole)>, StateError> {
+    let slot = |s: U256| -> Result<U256, StateError> {
+        Ok(state
+            .get(&keys::storage(&CONSENSUS, &s))?
+            .map_or(U256::ZERO, |v| U256::from_be_slice(&v)))
+    };
+    let count = slot(LIST)?.saturating_to::<u64>();
+    let base = list_base();
+    let mut out = Vec::new();
+    for i in 0..count {
+        let mut id = [0u8; 64];
+        id[..32].copy_from_slice(&slot(base + U256::from(2 * i))?.to_be_bytes::<32>());
+        id[32..].copy_from_slice(&slot(base + U256::from(2 * i + 1))?.to_be_bytes::<32>());
+        let role = match slot(member_slot(&id))?.byte(0) {
+            1 => NodeRole::Sealer,
+            _ => NodeRole::Observer,
+        };
+        out.push((id, role));
+    }
+    Ok(out)
+}
+
+/// The sealers of a state, sorted by node id (the order consensus uses).
+pub fn sealers(state: &dyn StateView) -> Result<Vec<[u8; 64]>, StateError> {
+    let mut s: Vec<[u8; 64]> = consensus_nodes(state)?
+        .into_iter()
+        .filter(|(_, r)| *r == NodeRole::Sealer)
+        .map(|(id, _)| id)
+        .collect();
+    s.sort();
+    Ok(s)
+}
+
+/// Creates the system contracts' accounts (nonce 1, one `0xfe` byte of code so tools show
+/// them as contracts), sets initial configuration values and the initial members.
+pub fn install_genesis_nodes(
+    state: &mut MemState,
+    config: &[(&str, &str)],
+    nodes: &[([u8; 64], NodeRole)],
+) {
+    install_genesis(state, config);
+    let put = |state: &mut MemState, slot: U256, v: U256| {
+        state.entries.insert(keys::storage(&CONSENSUS, &slot), v.to_be_bytes::<32>().to_vec());
+    };
+    let base = list_base();
+    for (i, (id, role)) in nodes.iter().enumerate() {
+        let i = i as u64;
+        put(state, base + U256::from(2 * i), U256::from_be_slice(&id[..32]));
+        put(state, base + U256::from(2 * i + 1), U256::from_be_slice(&id[32..]));
+        let r = if *role == NodeRole::Sealer { 1u64 } else { 2 };
+        put(state, member_slot(id), U256::from(((i + 1) << 8) | r));
+    }
+    put(state, LIST, U256::from(nodes.len()));
 }
 
 /// Creates the system contracts' accounts (nonce 1, one `0xfe` byte of code so tools show
@@ -162,11 +261,16 @@ impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for System
         ctx: &mut CTX,
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
-        if inputs.bytecode_address != SYSTEM_CONFIG {
+        let addr = inputs.bytecode_address;
+        if addr != SYSTEM_CONFIG && addr != CONSENSUS {
             return <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, ctx, inputs);
         }
         let data = inputs.input.as_bytes(ctx).to_vec();
-        let out = system_config(ctx, &data, inputs, self.height)?;
+        let out = if addr == SYSTEM_CONFIG {
+            system_config(ctx, &data, inputs, self.height)?
+        } else {
+            consensus(ctx, &data, inputs)?
+        };
         Ok(Some(revm::handler::precompile_output_to_interpreter_result(out, inputs.gas_limit)))
     }
 
@@ -243,6 +347,144 @@ fn system_config<CTX: ContextTr>(
                 },
             );
             Ok(output(GET_GAS, ret, reservoir))
+        }
+    }
+}
+
+/// Parses a FISCO node id: 128 hex characters (an optional `0x` is accepted).
+fn parse_node_id(text: &str) -> Option<[u8; 64]> {
+    let t = text.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    if t.len() != 128 {
+        return None;
+    }
+    let bytes = alloy_primitives::hex::decode(t).ok()?;
+    bytes.try_into().ok()
+}
+
+const NODE_GAS: u64 = 30_000;
+
+fn consensus<CTX: ContextTr>(
+    ctx: &mut CTX,
+    data: &[u8],
+    inputs: &CallInputs,
+) -> Result<PrecompileOutput, String> {
+    let reservoir = inputs.reservoir;
+    let db = |e: <CTX::Db as revm::Database>::Error| format!("consensus storage: {e}");
+    let Ok(call) = IConsensus::IConsensusCalls::abi_decode(data) else {
+        return Ok(revert(
+            GET_GAS.min(inputs.gas_limit),
+            "Consensus: unknown function or bad arguments",
+            reservoir,
+        ));
+    };
+    if inputs.gas_limit < NODE_GAS {
+        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    }
+    if inputs.is_static {
+        return Ok(revert(
+            NODE_GAS,
+            "Consensus: node changes cannot run in a static call",
+            reservoir,
+        ));
+    }
+    let (id_text, want) = match &call {
+        IConsensus::IConsensusCalls::addSealer(c) => (&c.nodeID, Some(1u8)),
+        IConsensus::IConsensusCalls::addObserver(c) => (&c.nodeID, Some(2u8)),
+        IConsensus::IConsensusCalls::remove(c) => (&c.nodeID, None),
+    };
+    let ret = |code: i32| {
+        let v = alloy_primitives::I256::try_from(code).unwrap_or_default();
+        Ok(output(NODE_GAS, IConsensus::addSealerCall::abi_encode_returns(&v), reservoir))
+    };
+    let Some(id) = parse_node_id(id_text) else { return ret(CODE_INVALID_NODE_ID) };
+    let j = ctx.journal_mut();
+    let mslot = member_slot(&id);
+    let member: U256 = j.sload(CONSENSUS, mslot).map_err(db)?.data;
+    let (index1, role): (U256, u8) = (member >> 8usize, member.byte(0));
+    // Count sealers only when a sealer could be lost.
+    let sealer_count = |j: &mut CTX::Journal| -> Result<u64, String> {
+        let count = j.sload(CONSENSUS, LIST).map_err(db)?.data.saturating_to::<u64>();
+        let base = list_base();
+        let mut sealers = 0;
+        for i in 0..count {
+            let mut nid = [0u8; 64];
+            nid[..32].copy_from_slice(
+                &j.sload(CONSENSUS, base + U256::from(2 * i)).map_err(db)?.data.to_be_bytes::<32>(),
+            );
+            nid[32..].copy_from_slice(
+                &j.sload(CONSENSUS, base + U256::from(2 * i + 1))
+                    .map_err(db)?
+                    .data
+                    .to_be_bytes::<32>(),
+            );
+            if j.sload(CONSENSUS, member_slot(&nid)).map_err(db)?.data.byte(0) == 1 {
+                sealers += 1;
+            }
+        }
+        Ok(sealers)
+    };
+    match want {
+        Some(new_role) => {
+            if role == new_role {
+                return ret(if new_role == 1 {
+                    CODE_ALREADY_SEALER
+                } else {
+                    CODE_ALREADY_OBSERVER
+                });
+            }
+            if role == 1 && sealer_count(j)? <= 1 {
+                return ret(CODE_LAST_SEALER);
+            }
+            if index1.is_zero() {
+                // A new member: append it to the list.
+                let count = j.sload(CONSENSUS, LIST).map_err(db)?.data;
+                let base = list_base() + count * U256::from(2);
+                j.sstore(CONSENSUS, base, U256::from_be_slice(&id[..32])).map_err(db)?;
+                j.sstore(CONSENSUS, base + U256::from(1), U256::from_be_slice(&id[32..]))
+                    .map_err(db)?;
+                j.sstore(CONSENSUS, LIST, count + U256::from(1)).map_err(db)?;
+                j.sstore(CONSENSUS, mslot, ((count + U256::from(1)) << 8) | U256::from(new_role))
+                    .map_err(db)?;
+            } else {
+                j.sstore(CONSENSUS, mslot, (index1 << 8) | U256::from(new_role)).map_err(db)?;
+            }
+            ret(0)
+        }
+        None => {
+            if index1.is_zero() {
+                return ret(CODE_NOT_A_MEMBER);
+            }
+            if role == 1 && sealer_count(j)? <= 1 {
+                return ret(CODE_LAST_SEALER);
+            }
+            // Move the last entry into the removed one's place.
+            let count = j.sload(CONSENSUS, LIST).map_err(db)?.data;
+            let last = count - U256::from(1);
+            let idx = index1 - U256::from(1);
+            let base = list_base();
+            if idx != last {
+                let a = j.sload(CONSENSUS, base + last * U256::from(2)).map_err(db)?.data;
+                let b = j
+                    .sload(CONSENSUS, base + last * U256::from(2) + U256::from(1))
+                    .map_err(db)?
+                    .data;
+                j.sstore(CONSENSUS, base + idx * U256::from(2), a).map_err(db)?;
+                j.sstore(CONSENSUS, base + idx * U256::from(2) + U256::from(1), b).map_err(db)?;
+                let mut moved = [0u8; 64];
+                moved[..32].copy_from_slice(&a.to_be_bytes::<32>());
+                moved[32..].copy_from_slice(&b.to_be_bytes::<32>());
+                let mslot_moved = member_slot(&moved);
+                let moved_role = j.sload(CONSENSUS, mslot_moved).map_err(db)?.data.byte(0);
+                j.sstore(CONSENSUS, mslot_moved, (index1 << 8) | U256::from(moved_role))
+                    .map_err(db)?;
+            }
+            j.sstore(CONSENSUS, base + last * U256::from(2), U256::ZERO).map_err(db)?;
+            j.sstore(CONSENSUS, base + last * U256::from(2) + U256::from(1), U256::ZERO)
+                .map_err(db)?;
+            j.sstore(CONSENSUS, mslot, U256::ZERO).map_err(db)?;
+            j.sstore(CONSENSUS, LIST, last).map_err(db)?;
+            ret(0)
         }
     }
 }
