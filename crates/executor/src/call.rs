@@ -76,7 +76,7 @@ fn run(
             b.gas_limit = b.gas_limit.max(gas);
         })
         .build_mainnet()
-        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height));
+        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
     let env = TxEnv {
         caller: req.from.unwrap_or_default(),
         gas_limit: gas,

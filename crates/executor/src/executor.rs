@@ -227,7 +227,7 @@ pub fn execute_block(
         .modify_cfg_chained(|c| configure(c, cfg))
         .modify_block_chained(|b| block_env(b, block))
         .build_mainnet()
-        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height));
+        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
 
     let mut receipts = Vec::with_capacity(txs.len());
     let mut cumulative = 0u64;
@@ -284,6 +284,12 @@ pub fn execute_block(
             }
             _ => tx.nonce().unwrap_or_default(),
         };
+        if matches!(tx.to(), TxKind::Create) && !crate::system::may_deploy(parent, &sender)? {
+            return Err(invalid(
+                index,
+                format!("{sender} has no permission to deploy contracts (_sys_tables_)"),
+            ));
+        }
         let tx_type = match tx.body() {
             TxBody::Eip2930(_) => 1,
             TxBody::Eip1559(_) => 2,

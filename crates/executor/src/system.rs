@@ -27,8 +27,32 @@ pub const SYSTEM_CONFIG: Address = address!("00000000000000000000000000000000000
 /// Consensus node management (FISCO 2.x address).
 pub const CONSENSUS: Address = address!("0000000000000000000000000000000000001003");
 
+/// Permission (table access control, FISCO 2.x address).
+pub const PERMISSION: Address = address!("0000000000000000000000000000000000001005");
+
 /// Every system contract address (their accounts exist from genesis).
-pub const SYSTEM_CONTRACTS: [Address; 2] = [SYSTEM_CONFIG, CONSENSUS];
+pub const SYSTEM_CONTRACTS: [Address; 3] = [SYSTEM_CONFIG, CONSENSUS, PERMISSION];
+
+/// FISCO 2.x: the sending account may not do this.
+pub const CODE_PERMISSION_DENIED: i32 = -50000;
+/// FISCO 2.x: the (table, address) row already exists.
+pub const CODE_ROW_EXISTS: i32 = -51000;
+/// FISCO 2.x: the (table, address) row does not exist.
+pub const CODE_ROW_MISSING: i32 = -51001;
+
+/// System tables whose whitelists gate who may act (FISCO 2.x names).
+pub mod tables {
+    /// Change system configuration (SystemConfig).
+    pub const CONFIG: &str = "_sys_config_";
+    /// Add and remove sealers and observers (Consensus).
+    pub const CONSENSUS: &str = "_sys_consensus_";
+    /// Grant and revoke permissions (Permission itself).
+    pub const ACCESS: &str = "_sys_table_access_";
+    /// Deploy contracts.
+    pub const DEPLOY: &str = "_sys_tables_";
+    /// Every table Permission manages.
+    pub const ALL: [&str; 4] = [CONFIG, CONSENSUS, ACCESS, DEPLOY];
+}
 
 /// FISCO 2.x: the node id is not 128 hex characters (64 bytes).
 pub const CODE_INVALID_NODE_ID: i32 = -51100;
@@ -53,6 +77,13 @@ sol! {
     interface ISystemConfig {
         function setValueByKey(string key, string value) external returns (int32);
         function getValueByKey(string key) external view returns (string value, int256 enableNum);
+    }
+
+    /// FISCO BCOS 2.x PermissionPrecompiled (table whitelists).
+    interface IPermission {
+        function insert(string table_name, string addr) external returns (int256);
+        function remove(string table_name, string addr) external returns (int256);
+        function queryByName(string table_name) external view returns (string);
     }
 
     /// FISCO BCOS 2.x ConsensusPrecompiled.
@@ -220,17 +251,32 @@ pub struct SystemPrecompiles {
     eth: EthPrecompiles,
     warm: AddressSet,
     height: u64,
+    /// Whitelists of the parent state: permission changes apply from the next block.
+    whitelists: Vec<(&'static str, Vec<Address>)>,
 }
 
 impl SystemPrecompiles {
-    /// The precompiles for a block at `height` (writes record `height + 1` as enable number).
-    pub fn new(spec: SpecId, height: u64) -> Self {
+    /// The precompiles for a block at `height` on `parent` (writes record `height + 1` as
+    /// enable number; permissions are those of the parent state).
+    pub fn new(spec: SpecId, height: u64, parent: &dyn StateView) -> Result<Self, StateError> {
         let eth = EthPrecompiles::new(spec);
         let mut warm = eth.warm_addresses().clone();
         for a in SYSTEM_CONTRACTS {
             warm.insert(a);
         }
-        Self { eth, warm, height }
+        let whitelists = tables::ALL
+            .iter()
+            .map(|t| Ok((*t, whitelist(parent, t)?)))
+            .collect::<Result<_, StateError>>()?;
+        Ok(Self { eth, warm, height, whitelists })
+    }
+
+    /// Whether `origin` may act on `table`: anyone while its whitelist is empty (FISCO 2.x).
+    fn allowed(&self, table: &str, origin: &Address) -> bool {
+        self.whitelists
+            .iter()
+            .find(|(t, _)| *t == table)
+            .is_none_or(|(_, list)| list.is_empty() || list.contains(origin))
     }
 }
 
@@ -262,14 +308,21 @@ impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for System
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
         let addr = inputs.bytecode_address;
-        if addr != SYSTEM_CONFIG && addr != CONSENSUS {
+        if !SYSTEM_CONTRACTS.contains(&addr) {
             return <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, ctx, inputs);
         }
         let data = inputs.input.as_bytes(ctx).to_vec();
+        let origin = {
+            use revm::context_interface::Transaction as _;
+            ctx.tx().caller()
+        };
         let out = if addr == SYSTEM_CONFIG {
-            system_config(ctx, &data, inputs, self.height)?
+            let ok = self.allowed(tables::CONFIG, &origin);
+            system_config(ctx, &data, inputs, self.height, ok)?
+        } else if addr == CONSENSUS {
+            consensus(ctx, &data, inputs, self.allowed(tables::CONSENSUS, &origin))?
         } else {
-            consensus(ctx, &data, inputs)?
+            permission(ctx, &data, inputs, self.allowed(tables::ACCESS, &origin))?
         };
         Ok(Some(revm::handler::precompile_output_to_interpreter_result(out, inputs.gas_limit)))
     }
@@ -284,6 +337,7 @@ fn system_config<CTX: ContextTr>(
     data: &[u8],
     inputs: &CallInputs,
     height: u64,
+    allowed: bool,
 ) -> Result<PrecompileOutput, String> {
     let reservoir = inputs.reservoir;
     let db = |e: <CTX::Db as revm::Database>::Error| format!("system config storage: {e}");
@@ -308,6 +362,11 @@ fn system_config<CTX: ContextTr>(
                     "SystemConfig: setValueByKey cannot run in a static call",
                     reservoir,
                 ));
+            }
+            if !allowed {
+                let ret =
+                    ISystemConfig::setValueByKeyCall::abi_encode_returns(&CODE_PERMISSION_DENIED);
+                return Ok(output(SET_GAS, ret, reservoir));
             }
             let key = c.key.trim().to_ascii_lowercase();
             let value = c.value.trim();
@@ -368,6 +427,7 @@ fn consensus<CTX: ContextTr>(
     ctx: &mut CTX,
     data: &[u8],
     inputs: &CallInputs,
+    allowed: bool,
 ) -> Result<PrecompileOutput, String> {
     let reservoir = inputs.reservoir;
     let db = |e: <CTX::Db as revm::Database>::Error| format!("consensus storage: {e}");
@@ -397,6 +457,9 @@ fn consensus<CTX: ContextTr>(
         let v = alloy_primitives::I256::try_from(code).unwrap_or_default();
         Ok(output(NODE_GAS, IConsensus::addSealerCall::abi_encode_returns(&v), reservoir))
     };
+    if !allowed {
+        return ret(CODE_PERMISSION_DENIED);
+    }
     let Some(id) = parse_node_id(id_text) else { return ret(CODE_INVALID_NODE_ID) };
     let j = ctx.journal_mut();
     let mslot = member_slot(&id);
@@ -487,4 +550,136 @@ fn consensus<CTX: ContextTr>(
             ret(0)
         }
     }
+}
+
+// Permission layout in the contract's storage, per table t: row count at H("count" ‖ t),
+// row i's address at H("list" ‖ t) + i, and for each address a, (index + 1) at H("row" ‖ t ‖ a).
+fn perm_slot(kind: &str, table: &str, a: Option<&Address>) -> U256 {
+    let mut data = format!("jinlian.perm.{kind}.{table}").into_bytes();
+    if let Some(a) = a {
+        data.extend_from_slice(a.as_slice());
+    }
+    U256::from_be_bytes(keccak256(data).0)
+}
+
+/// The whitelist of `table` in a state (empty: anyone may act).
+pub fn whitelist(state: &dyn StateView, table: &str) -> Result<Vec<Address>, StateError> {
+    let slot = |s: U256| -> Result<U256, StateError> {
+        Ok(state
+            .get(&keys::storage(&PERMISSION, &s))?
+            .map_or(U256::ZERO, |v| U256::from_be_slice(&v)))
+    };
+    let count = slot(perm_slot("count", table, None))?.saturating_to::<u64>();
+    let base = perm_slot("list", table, None);
+    (0..count).map(|i| Ok(Address::from_word(slot(base + U256::from(i))?.into()))).collect()
+}
+
+/// Whether `who` may deploy contracts in a state (the `_sys_tables_` whitelist).
+pub fn may_deploy(state: &dyn StateView, who: &Address) -> Result<bool, StateError> {
+    let list = whitelist(state, tables::DEPLOY)?;
+    Ok(list.is_empty() || list.contains(who))
+}
+
+const PERM_GAS: u64 = 30_000;
+
+fn permission<CTX: ContextTr>(
+    ctx: &mut CTX,
+    data: &[u8],
+    inputs: &CallInputs,
+    allowed: bool,
+) -> Result<PrecompileOutput, String> {
+    let reservoir = inputs.reservoir;
+    let db = |e: <CTX::Db as revm::Database>::Error| format!("permission storage: {e}");
+    let Ok(call) = IPermission::IPermissionCalls::abi_decode(data) else {
+        return Ok(revert(
+            GET_GAS.min(inputs.gas_limit),
+            "Permission: unknown function or bad arguments",
+            reservoir,
+        ));
+    };
+    if inputs.gas_limit < PERM_GAS {
+        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    }
+    let ret = |code: i32| {
+        let v = alloy_primitives::I256::try_from(code).unwrap_or_default();
+        Ok(output(PERM_GAS, IPermission::insertCall::abi_encode_returns(&v), reservoir))
+    };
+    let (table, addr, grant) = match call {
+        IPermission::IPermissionCalls::queryByName(c) => {
+            let table = c.table_name.trim().to_string();
+            let j = ctx.journal_mut();
+            let count = j
+                .sload(PERMISSION, perm_slot("count", &table, None))
+                .map_err(db)?
+                .data
+                .saturating_to::<u64>();
+            let base = perm_slot("list", &table, None);
+            let mut rows = Vec::new();
+            for i in 0..count.min(1000) {
+                let a = Address::from_word(
+                    j.sload(PERMISSION, base + U256::from(i)).map_err(db)?.data.into(),
+                );
+                rows.push(format!(
+                    "{{\"table_name\":\"{table}\",\"address\":\"{}\"}}",
+                    a.to_string().to_lowercase()
+                ));
+            }
+            let json = format!("[{}]", rows.join(","));
+            return Ok(output(
+                GET_GAS,
+                IPermission::queryByNameCall::abi_encode_returns(&json),
+                reservoir,
+            ));
+        }
+        IPermission::IPermissionCalls::insert(c) => (c.table_name, c.addr, true),
+        IPermission::IPermissionCalls::remove(c) => (c.table_name, c.addr, false),
+    };
+    if inputs.is_static {
+        return Ok(revert(PERM_GAS, "Permission: changes cannot run in a static call", reservoir));
+    }
+    if !allowed {
+        return ret(CODE_PERMISSION_DENIED);
+    }
+    let table = table.trim().to_string();
+    let Ok(who) = addr.trim().parse::<Address>() else {
+        return Ok(revert(PERM_GAS, "Permission: address must be 20 bytes of hex", reservoir));
+    };
+    if !tables::ALL.contains(&table.as_str()) {
+        return Ok(revert(
+            PERM_GAS,
+            "Permission: unknown table (use _sys_config_, _sys_consensus_, _sys_table_access_ or _sys_tables_)",
+            reservoir,
+        ));
+    }
+    let j = ctx.journal_mut();
+    let row_slot = perm_slot("row", &table, Some(&who));
+    let count_slot = perm_slot("count", &table, None);
+    let base = perm_slot("list", &table, None);
+    let index1 = j.sload(PERMISSION, row_slot).map_err(db)?.data;
+    let count = j.sload(PERMISSION, count_slot).map_err(db)?.data;
+    if grant {
+        if !index1.is_zero() {
+            return ret(CODE_ROW_EXISTS);
+        }
+        j.sstore(PERMISSION, base + count, U256::from_be_slice(who.as_slice())).map_err(db)?;
+        j.sstore(PERMISSION, row_slot, count + U256::from(1)).map_err(db)?;
+        j.sstore(PERMISSION, count_slot, count + U256::from(1)).map_err(db)?;
+    } else {
+        if index1.is_zero() {
+            return ret(CODE_ROW_MISSING);
+        }
+        let last = count - U256::from(1);
+        let idx = index1 - U256::from(1);
+        if idx != last {
+            let moved = j.sload(PERMISSION, base + last).map_err(db)?.data;
+            j.sstore(PERMISSION, base + idx, moved).map_err(db)?;
+            let moved_addr = Address::from_word(moved.into());
+            j.sstore(PERMISSION, perm_slot("row", &table, Some(&moved_addr)), index1)
+                .map_err(db)?;
+        }
+        j.sstore(PERMISSION, base + last, U256::ZERO).map_err(db)?;
+        j.sstore(PERMISSION, row_slot, U256::ZERO).map_err(db)?;
+        j.sstore(PERMISSION, count_slot, last).map_err(db)?;
+    }
+    ret(0)
 }
