@@ -77,6 +77,13 @@ fn run(
         })
         .build_mainnet()
         .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
+    if cfg.suite == jinlian_crypto::CryptoSuite::Sm {
+        evm.instruction.insert_instruction(
+            revm::bytecode::opcode::KECCAK256,
+            revm::interpreter::Instruction::new(crate::sm_evm::sm3_hash),
+            30,
+        );
+    }
     let env = TxEnv {
         caller: req.from.unwrap_or_default(),
         gas_limit: gas,

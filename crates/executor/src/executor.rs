@@ -228,6 +228,13 @@ pub fn execute_block(
         .modify_block_chained(|b| block_env(b, block))
         .build_mainnet()
         .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
+    if cfg.suite == jinlian_crypto::CryptoSuite::Sm {
+        evm.instruction.insert_instruction(
+            revm::bytecode::opcode::KECCAK256,
+            revm::interpreter::Instruction::new(crate::sm_evm::sm3_hash),
+            30,
+        );
+    }
 
     let mut receipts = Vec::with_capacity(txs.len());
     let mut cumulative = 0u64;

@@ -19,6 +19,7 @@
 
 mod call;
 mod executor;
+mod sm_evm;
 pub mod state;
 pub mod system;
 

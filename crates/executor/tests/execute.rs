@@ -291,3 +291,42 @@ fn the_same_block_gives_the_same_roots_and_blocks_see_their_fields() {
     assert_ne!(c2.state_root, a.state_root);
     assert!(a.write_set.windows(2).all(|w| w[0].0 < w[1].0));
 }
+
+/// On `sm` chains the SHA3 opcode is SM3 (as FISCO's 国密 build); on `ecdsa` chains Keccak.
+#[test]
+fn sha3_opcode_follows_the_chain_suite() {
+    // Runtime: slot 0 = SHA3("abc"), slot 1 = SHA3("").
+    let runtime = hex!("62616263600052600360" "1d20600055600060002060015500");
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        let dev = KeyPair::from_secret(suite, &[8; 32]).unwrap();
+        let mut state = MemState::new();
+        let out = execute_block(
+            &cfg(suite),
+            &state,
+            &ctx(1, B256::ZERO),
+            &[consortium(&dev, 1, 5, TxKind::Create, deploy(&runtime))],
+        )
+        .unwrap();
+        let contract = out.receipts[0].contract_address.unwrap();
+        apply(&mut state, &out);
+        let out = execute_block(
+            &cfg(suite),
+            &state,
+            &ctx(2, out.state_root),
+            &[consortium(&dev, 2, 5, TxKind::Call(contract), vec![])],
+        )
+        .unwrap();
+        assert_eq!(out.receipts[0].status, status::OK);
+        apply(&mut state, &out);
+        assert_eq!(
+            state.storage(&contract, U256::ZERO),
+            U256::from_be_bytes(suite.hash(b"abc").0),
+            "{suite}"
+        );
+        assert_eq!(
+            state.storage(&contract, U256::from(1)),
+            U256::from_be_bytes(suite.hash(b"").0),
+            "{suite}"
+        );
+    }
+}
