@@ -52,8 +52,12 @@ pub fn call(
     block: &BlockContext,
     req: &CallRequest,
 ) -> Result<CallOutcome, ExecError> {
-    let gas = req.gas.unwrap_or(cfg.tx_gas_limit).min(cfg.tx_gas_limit);
-    run(cfg, parent, block, req, gas)
+    run(cfg, parent, block, req, gas_cap(cfg, block, req))
+}
+
+/// The gas a call may use: what it asks for, at most `tx_gas_limit` and the block's limit.
+fn gas_cap(cfg: &ExecConfig, block: &BlockContext, req: &CallRequest) -> u64 {
+    req.gas.unwrap_or(u64::MAX).min(cfg.tx_gas_limit).min(block.gas_limit)
 }
 
 fn run(
@@ -70,11 +74,7 @@ fn run(
             configure(c, cfg);
             c.disable_nonce_check = true;
         })
-        .modify_block_chained(|b| {
-            block_env(b, block);
-            // A call may use up to the per-transaction cap whatever the block's limit is.
-            b.gas_limit = b.gas_limit.max(gas);
-        })
+        .modify_block_chained(|b| block_env(b, block))
         .build_mainnet()
         .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
     if cfg.suite == jinlian_crypto::CryptoSuite::Sm {
@@ -134,7 +134,7 @@ pub fn estimate_gas(
     block: &BlockContext,
     req: &CallRequest,
 ) -> Result<u64, EstimateError> {
-    let cap = req.gas.unwrap_or(cfg.tx_gas_limit).min(cfg.tx_gas_limit);
+    let cap = gas_cap(cfg, block, req);
     let first = run(cfg, parent, block, req, cap)?;
     if !first.is_success() {
         return Err(EstimateError::Fails(first));
