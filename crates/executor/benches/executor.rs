@@ -81,7 +81,10 @@ fn main() {
     for k in &keys {
         state.set_account(k.address(), 0, U256::from(1_000_000u64));
         let slot = balance_slot(k.address());
-        state.entries.insert(keys::storage(&token, &slot), U256::from(1_000_000u64).to_be_bytes::<32>().to_vec());
+        state.entries.insert(
+            keys::storage(&token, &slot),
+            U256::from(1_000_000u64).to_be_bytes::<32>().to_vec(),
+        );
     }
 
     let sign = |to: TxKind, value: u64, data: Vec<u8>, gas: u64, i: usize| -> RecoveredTx {
@@ -97,22 +100,50 @@ fn main() {
         });
         Transaction::sign(body, k).unwrap().into_recovered(CryptoSuite::Ecdsa).unwrap()
     };
-    let recipient = |i: usize| Address::from_word(B256::from(U256::from(0xdead_0000u64 + (i as u64 % 5_000))));
+    let recipient =
+        |i: usize| Address::from_word(B256::from(U256::from(0xdead_0000u64 + (i as u64 % 5_000))));
     let erc20: Vec<RecoveredTx> = (0..TXS)
-        .map(|i| sign(TxKind::Call(token), 0, ITestToken::transferCall { to: recipient(i), value: U256::from(1) }.abi_encode(), 100_000, i))
+        .map(|i| {
+            sign(
+                TxKind::Call(token),
+                0,
+                ITestToken::transferCall { to: recipient(i), value: U256::from(1) }.abi_encode(),
+                100_000,
+                i,
+            )
+        })
         .collect();
-    let native: Vec<RecoveredTx> = (0..TXS).map(|i| sign(TxKind::Call(recipient(i)), 1, vec![], 21_000, i)).collect();
+    let native: Vec<RecoveredTx> =
+        (0..TXS).map(|i| sign(TxKind::Call(recipient(i)), 1, vec![], 21_000, i)).collect();
 
     let cfg = ExecConfig { chain_id: CHAIN, ..ExecConfig::default() };
-    let ctx = BlockContext { height: 1, timestamp_ms: 1_000_000, gas_limit: u64::MAX / 2, coinbase: Address::ZERO, parent_state_root: B256::ZERO };
+    let ctx = BlockContext {
+        height: 1,
+        timestamp_ms: 1_000_000,
+        gas_limit: u64::MAX / 2,
+        coinbase: Address::ZERO,
+        parent_state_root: B256::ZERO,
+    };
 
     // Bare revm on an in-memory database with the same accounts.
     let bare = |txs: &[RecoveredTx]| -> f64 {
         let mut db = CacheDB::new(EmptyDB::default());
-        db.insert_account_info(token, AccountInfo { nonce: 1, code_hash, code: Some(Bytecode::new_raw(code.clone().into())), ..AccountInfo::default() });
+        db.insert_account_info(
+            token,
+            AccountInfo {
+                nonce: 1,
+                code_hash,
+                code: Some(Bytecode::new_raw(code.clone().into())),
+                ..AccountInfo::default()
+            },
+        );
         for k in &keys {
-            db.insert_account_info(k.address(), AccountInfo { balance: U256::from(1_000_000u64), ..AccountInfo::default() });
-            db.insert_account_storage(token, balance_slot(k.address()), U256::from(1_000_000u64)).unwrap();
+            db.insert_account_info(
+                k.address(),
+                AccountInfo { balance: U256::from(1_000_000u64), ..AccountInfo::default() },
+            );
+            db.insert_account_storage(token, balance_slot(k.address()), U256::from(1_000_000u64))
+                .unwrap();
         }
         let mut evm = Context::mainnet()
             .with_db(db)
@@ -154,7 +185,9 @@ fn main() {
         secs
     };
 
-    println!("executor/block: {TXS} transactions from {SENDERS} senders, single thread, median of 5");
+    println!(
+        "executor/block: {TXS} transactions from {SENDERS} senders, single thread, median of 5"
+    );
     for (name, txs) in [("ERC-20 transfers", &erc20), ("native transfers", &native)] {
         let b = median((0..5).map(|_| bare(txs)).collect());
         let o = median((0..5).map(|_| ours(txs)).collect());
