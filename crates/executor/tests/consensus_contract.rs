@@ -3,46 +3,23 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alloy_primitives::{Address, B256, Bytes, I256, TxKind, U256, hex};
+use alloy_primitives::{I256, TxKind, hex};
 use alloy_sol_types::SolCall;
+use common::{cfg, ctx};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::system::*;
 use jinlian_executor::*;
-use jinlian_primitives::{ConsortiumTx, RecoveredTx, Transaction, TxBody, status};
+use jinlian_primitives::{RecoveredTx, status};
 
-fn cfg() -> ExecConfig {
-    ExecConfig { chain_id: 5, ..ExecConfig::default() }
-}
+mod common;
 
-fn ctx(height: u64) -> BlockContext {
-    BlockContext {
-        height,
-        timestamp_ms: height * 1000,
-        gas_limit: 1_000_000_000,
-        coinbase: Address::ZERO,
-        parent_state_root: B256::ZERO,
-    }
+fn tx(id: u64, height: u64, data: Vec<u8>) -> RecoveredTx {
+    let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[42; 32]).unwrap();
+    common::consortium(&key, id, height, TxKind::Call(CONSENSUS), 500_000, data)
 }
 
 fn node(i: u8) -> [u8; 64] {
     KeyPair::from_secret(CryptoSuite::Ecdsa, &[i; 32]).unwrap().public().0
-}
-
-fn tx(id: u64, height: u64, data: Vec<u8>) -> RecoveredTx {
-    let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[42; 32]).unwrap();
-    let body = TxBody::Consortium(ConsortiumTx {
-        random_id: U256::from(id),
-        gas_price: U256::ZERO,
-        gas_limit: 500_000,
-        block_limit: height + 10,
-        to: TxKind::Call(CONSENSUS),
-        value: U256::ZERO,
-        input: Bytes::from(data),
-        chain_id: 5,
-        group_id: 1,
-        extra_data: Bytes::new(),
-    });
-    Transaction::sign(body, &key).unwrap().into_recovered(CryptoSuite::Ecdsa).unwrap()
 }
 
 fn add_sealer(id: &[u8]) -> Vec<u8> {

@@ -3,41 +3,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alloy_primitives::{Address, B256, Bytes, I256, TxKind, U256, hex};
+use alloy_primitives::{Address, I256, TxKind, hex};
 use alloy_sol_types::SolCall;
+use common::{cfg, ctx};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::system::*;
 use jinlian_executor::*;
-use jinlian_primitives::{ConsortiumTx, RecoveredTx, Transaction, TxBody};
+use jinlian_primitives::RecoveredTx;
 
-fn cfg() -> ExecConfig {
-    ExecConfig { chain_id: 5, ..ExecConfig::default() }
-}
-
-fn ctx(height: u64) -> BlockContext {
-    BlockContext {
-        height,
-        timestamp_ms: height * 1000,
-        gas_limit: 1_000_000_000,
-        coinbase: Address::ZERO,
-        parent_state_root: B256::ZERO,
-    }
-}
+mod common;
 
 fn tx(key: &KeyPair, id: u64, height: u64, to: TxKind, data: Vec<u8>) -> RecoveredTx {
-    let body = TxBody::Consortium(ConsortiumTx {
-        random_id: U256::from(id),
-        gas_price: U256::ZERO,
-        gas_limit: 500_000,
-        block_limit: height + 10,
-        to,
-        value: U256::ZERO,
-        input: Bytes::from(data),
-        chain_id: 5,
-        group_id: 1,
-        extra_data: Bytes::new(),
-    });
-    Transaction::sign(body, key).unwrap().into_recovered(key.suite()).unwrap()
+    common::consortium(key, id, height, to, 500_000, data)
 }
 
 fn grant(table: &str, who: Address) -> Vec<u8> {

@@ -2,45 +2,22 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alloy_primitives::{Address, B256, Bytes, I256, TxKind, U256};
+use alloy_primitives::{I256, TxKind};
 use alloy_sol_types::{SolCall, SolError, SolInterface};
+use common::{cfg, ctx};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::system::{
     CODE_INVALID_CONFIG, ISystemConfig, SYSTEM_CONFIG, install_genesis,
 };
 use jinlian_executor::*;
-use jinlian_primitives::{ConsortiumTx, RecoveredTx, Transaction, TxBody, status};
-use proptest::prelude::*;
+use jinlian_primitives::{RecoveredTx, status};
 
-fn cfg() -> ExecConfig {
-    ExecConfig { chain_id: 5, ..ExecConfig::default() }
-}
-
-fn ctx(height: u64) -> BlockContext {
-    BlockContext {
-        height,
-        timestamp_ms: height * 1000,
-        gas_limit: 1_000_000_000,
-        coinbase: Address::ZERO,
-        parent_state_root: B256::ZERO,
-    }
-}
+mod common;
 
 fn tx(key: &KeyPair, id: u64, height: u64, gas: u64, data: Vec<u8>) -> RecoveredTx {
-    let body = TxBody::Consortium(ConsortiumTx {
-        random_id: U256::from(id),
-        gas_price: U256::ZERO,
-        gas_limit: gas,
-        block_limit: height + 10,
-        to: TxKind::Call(SYSTEM_CONFIG),
-        value: U256::ZERO,
-        input: Bytes::from(data),
-        chain_id: 5,
-        group_id: 1,
-        extra_data: Bytes::new(),
-    });
-    Transaction::sign(body, key).unwrap().into_recovered(key.suite()).unwrap()
+    common::consortium(key, id, height, TxKind::Call(SYSTEM_CONFIG), gas, data)
 }
+use proptest::prelude::*;
 
 fn set(k: &str, v: &str) -> Vec<u8> {
     ISystemConfig::setValueByKeyCall { key: k.into(), value: v.into() }.abi_encode()
