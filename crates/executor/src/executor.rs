@@ -240,6 +240,7 @@ pub fn execute_block(
     let mut cumulative = 0u64;
     let mut random_ids: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let mut seen_random = BTreeSet::new();
+    let mut deployers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for (index, rtx) in txs.iter().enumerate() {
         let tx = &rtx.tx;
         let sender = rtx.sender;
@@ -327,6 +328,23 @@ pub fn execute_block(
             gas_priority_fee: None,
             ..TxEnv::default()
         };
+        // A call to a contract frozen in the parent state does not run: the sender's nonce is
+        // used by an empty self-call and the receipt says ContractFrozen (FISCO status 30).
+        let frozen = match tx.to() {
+            TxKind::Call(to) => crate::system::is_frozen(parent, &to)?,
+            TxKind::Create => false,
+        };
+        let env = if frozen {
+            TxEnv {
+                kind: TxKind::Call(sender),
+                value: U256::ZERO,
+                data: Bytes::new(),
+                access_list: Default::default(),
+                ..env
+            }
+        } else {
+            env
+        };
         let result = match evm.transact_commit(env) {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => return Err(invalid(index, tx_error(&e))),
@@ -336,6 +354,7 @@ pub fn execute_block(
         let gas_used = result.tx_gas_used();
         cumulative = cumulative.saturating_add(gas_used);
         let (status, output, contract_address) = match &result {
+            _ if frozen => (status::CONTRACT_FROZEN, Bytes::new(), None),
             ExecutionResult::Success { output, .. } => match output {
                 Output::Create(bytes, addr) => (status::OK, bytes.clone(), *addr),
                 Output::Call(bytes) => (status::OK, bytes.clone(), None),
@@ -345,7 +364,12 @@ pub fn execute_block(
             }
             ExecutionResult::Halt { reason, .. } => (halt_status(reason), Bytes::new(), None),
         };
-        let logs: Vec<Log> = result.logs().to_vec();
+        let logs: Vec<Log> = if frozen { Vec::new() } else { result.logs().to_vec() };
+        if let (TxKind::Create, Some(created)) = (tx.to(), contract_address)
+            && status == status::OK
+        {
+            deployers.push(crate::system::deployer_entry(&created, &sender));
+        }
         receipts.push(Receipt {
             status,
             gas_used,
@@ -382,7 +406,7 @@ pub fn execute_block(
     for (hash, code) in changes.contracts {
         writes.insert(keys::code(&hash), Some(code.original_bytes().to_vec()));
     }
-    for (k, v) in random_ids {
+    for (k, v) in random_ids.into_iter().chain(deployers) {
         writes.insert(k, Some(v));
     }
     let consensus_key = keys::account(&crate::system::CONSENSUS);

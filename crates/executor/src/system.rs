@@ -30,8 +30,16 @@ pub const CONSENSUS: Address = address!("000000000000000000000000000000000000100
 /// Permission (table access control, FISCO 2.x address).
 pub const PERMISSION: Address = address!("0000000000000000000000000000000000001005");
 
+/// ContractLifeCycle (freezing contracts, FISCO 2.x address).
+pub const LIFECYCLE: Address = address!("0000000000000000000000000000000000001007");
+
 /// Every system contract address (their accounts exist from genesis).
-pub const SYSTEM_CONTRACTS: [Address; 3] = [SYSTEM_CONFIG, CONSENSUS, PERMISSION];
+pub const SYSTEM_CONTRACTS: [Address; 4] = [SYSTEM_CONFIG, CONSENSUS, PERMISSION, LIFECYCLE];
+
+/// FISCO 2.x: the contract is already frozen.
+pub const CODE_ALREADY_FROZEN: i32 = -51900;
+/// FISCO 2.x: the contract is already available (not frozen).
+pub const CODE_ALREADY_AVAILABLE: i32 = -51901;
 
 /// FISCO 2.x: the sending account may not do this.
 pub const CODE_PERMISSION_DENIED: i32 = -50000;
@@ -84,6 +92,16 @@ sol! {
         function insert(string table_name, string addr) external returns (int256);
         function remove(string table_name, string addr) external returns (int256);
         function queryByName(string table_name) external view returns (string);
+    }
+
+    /// FISCO BCOS 2.x ContractLifeCyclePrecompiled.
+    interface IContractLifeCycle {
+        function freeze(address addr) external returns (int256);
+        function unfreeze(address addr) external returns (int256);
+        function grantManager(address contractAddr, address userAddr) external returns (int256);
+        function revokeManager(address contractAddr, address userAddr) external returns (int256);
+        function getStatus(address addr) external view returns (int256, string);
+        function listManager(address addr) external view returns (int256, address[]);
     }
 
     /// FISCO BCOS 2.x ConsensusPrecompiled.
@@ -321,6 +339,8 @@ impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for System
             system_config(ctx, &data, inputs, self.height, ok)?
         } else if addr == CONSENSUS {
             consensus(ctx, &data, inputs, self.allowed(tables::CONSENSUS, &origin))?
+        } else if addr == LIFECYCLE {
+            lifecycle(ctx, &data, inputs, &origin)?
         } else {
             permission(ctx, &data, inputs, self.allowed(tables::ACCESS, &origin))?
         };
@@ -552,26 +572,105 @@ fn consensus<CTX: ContextTr>(
     }
 }
 
-// Permission layout in the contract's storage, per table t: row count at H("count" ‖ t),
-// row i's address at H("list" ‖ t) + i, and for each address a, (index + 1) at H("row" ‖ t ‖ a).
-fn perm_slot(kind: &str, table: &str, a: Option<&Address>) -> U256 {
-    let mut data = format!("jinlian.perm.{kind}.{table}").into_bytes();
-    if let Some(a) = a {
-        data.extend_from_slice(a.as_slice());
+/// An enumerable set of addresses kept in a system contract's storage under a name: the
+/// count at H("count" ‖ name), member i at H("list" ‖ name) + i, and each member's (index + 1)
+/// at H("row" ‖ name ‖ address). Removal moves the last member into the gap.
+struct AddressSetStore<'a> {
+    account: Address,
+    name: &'a str,
+}
+
+type DbError<J> = <<J as JournalTr>::Database as revm::Database>::Error;
+
+impl AddressSetStore<'_> {
+    fn slot(&self, kind: &str, a: Option<&Address>) -> U256 {
+        let mut data = format!("jinlian.set.{kind}.{}", self.name).into_bytes();
+        if let Some(a) = a {
+            data.extend_from_slice(a.as_slice());
+        }
+        U256::from_be_bytes(keccak256(data).0)
     }
-    U256::from_be_bytes(keccak256(data).0)
+
+    fn load<J: JournalTr>(&self, j: &mut J, slot: U256) -> Result<U256, DbError<J>> {
+        Ok(j.sload(self.account, slot)?.data)
+    }
+
+    fn contains<J: JournalTr>(&self, j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+        Ok(!self.load(j, self.slot("row", Some(who)))?.is_zero())
+    }
+
+    fn members<J: JournalTr>(&self, j: &mut J, limit: u64) -> Result<Vec<Address>, DbError<J>> {
+        let count = self.load(j, self.slot("count", None))?.saturating_to::<u64>();
+        let base = self.slot("list", None);
+        (0..count.min(limit))
+            .map(|i| Ok(Address::from_word(self.load(j, base + U256::from(i))?.into())))
+            .collect()
+    }
+
+    /// Adds `who`; false if already a member.
+    fn insert<J: JournalTr>(&self, j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+        let row = self.slot("row", Some(who));
+        if !self.load(j, row)?.is_zero() {
+            return Ok(false);
+        }
+        let count_slot = self.slot("count", None);
+        let count = self.load(j, count_slot)?;
+        j.sstore(
+            self.account,
+            self.slot("list", None) + count,
+            U256::from_be_slice(who.as_slice()),
+        )?;
+        j.sstore(self.account, row, count + U256::from(1))?;
+        j.sstore(self.account, count_slot, count + U256::from(1))?;
+        Ok(true)
+    }
+
+    /// Removes `who`; false if not a member.
+    fn remove<J: JournalTr>(&self, j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+        let row = self.slot("row", Some(who));
+        let index1 = self.load(j, row)?;
+        if index1.is_zero() {
+            return Ok(false);
+        }
+        let count_slot = self.slot("count", None);
+        let last = self.load(j, count_slot)? - U256::from(1);
+        let base = self.slot("list", None);
+        let idx = index1 - U256::from(1);
+        if idx != last {
+            let moved = self.load(j, base + last)?;
+            j.sstore(self.account, base + idx, moved)?;
+            j.sstore(
+                self.account,
+                self.slot("row", Some(&Address::from_word(moved.into()))),
+                index1,
+            )?;
+        }
+        j.sstore(self.account, base + last, U256::ZERO)?;
+        j.sstore(self.account, row, U256::ZERO)?;
+        j.sstore(self.account, count_slot, last)?;
+        Ok(true)
+    }
+
+    /// The members, read from a state outside the EVM.
+    fn read(&self, state: &dyn StateView) -> Result<Vec<Address>, StateError> {
+        let slot = |s: U256| -> Result<U256, StateError> {
+            Ok(state
+                .get(&keys::storage(&self.account, &s))?
+                .map_or(U256::ZERO, |v| U256::from_be_slice(&v)))
+        };
+        let count = slot(self.slot("count", None))?.saturating_to::<u64>();
+        let base = self.slot("list", None);
+        (0..count).map(|i| Ok(Address::from_word(slot(base + U256::from(i))?.into()))).collect()
+    }
+}
+
+fn table_set(table: &str) -> AddressSetStore<'_> {
+    AddressSetStore { account: PERMISSION, name: table }
 }
 
 /// The whitelist of `table` in a state (empty: anyone may act).
 pub fn whitelist(state: &dyn StateView, table: &str) -> Result<Vec<Address>, StateError> {
-    let slot = |s: U256| -> Result<U256, StateError> {
-        Ok(state
-            .get(&keys::storage(&PERMISSION, &s))?
-            .map_or(U256::ZERO, |v| U256::from_be_slice(&v)))
-    };
-    let count = slot(perm_slot("count", table, None))?.saturating_to::<u64>();
-    let base = perm_slot("list", table, None);
-    (0..count).map(|i| Ok(Address::from_word(slot(base + U256::from(i))?.into()))).collect()
+    table_set(table).read(state)
 }
 
 /// Whether `who` may deploy contracts in a state (the `_sys_tables_` whitelist).
@@ -607,23 +706,17 @@ fn permission<CTX: ContextTr>(
     let (table, addr, grant) = match call {
         IPermission::IPermissionCalls::queryByName(c) => {
             let table = c.table_name.trim().to_string();
-            let j = ctx.journal_mut();
-            let count = j
-                .sload(PERMISSION, perm_slot("count", &table, None))
+            let rows: Vec<String> = table_set(&table)
+                .members(ctx.journal_mut(), 1000)
                 .map_err(db)?
-                .data
-                .saturating_to::<u64>();
-            let base = perm_slot("list", &table, None);
-            let mut rows = Vec::new();
-            for i in 0..count.min(1000) {
-                let a = Address::from_word(
-                    j.sload(PERMISSION, base + U256::from(i)).map_err(db)?.data.into(),
-                );
-                rows.push(format!(
-                    "{{\"table_name\":\"{table}\",\"address\":\"{}\"}}",
-                    a.to_string().to_lowercase()
-                ));
-            }
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{{\"table_name\":\"{table}\",\"address\":\"{}\"}}",
+                        a.to_string().to_lowercase()
+                    )
+                })
+                .collect();
             let json = format!("[{}]", rows.join(","));
             return Ok(output(
                 GET_GAS,
@@ -651,35 +744,139 @@ fn permission<CTX: ContextTr>(
             reservoir,
         ));
     }
+    let set = table_set(&table);
     let j = ctx.journal_mut();
-    let row_slot = perm_slot("row", &table, Some(&who));
-    let count_slot = perm_slot("count", &table, None);
-    let base = perm_slot("list", &table, None);
-    let index1 = j.sload(PERMISSION, row_slot).map_err(db)?.data;
-    let count = j.sload(PERMISSION, count_slot).map_err(db)?.data;
     if grant {
-        if !index1.is_zero() {
+        if !set.insert(j, &who).map_err(db)? {
             return ret(CODE_ROW_EXISTS);
         }
-        j.sstore(PERMISSION, base + count, U256::from_be_slice(who.as_slice())).map_err(db)?;
-        j.sstore(PERMISSION, row_slot, count + U256::from(1)).map_err(db)?;
-        j.sstore(PERMISSION, count_slot, count + U256::from(1)).map_err(db)?;
-    } else {
-        if index1.is_zero() {
-            return ret(CODE_ROW_MISSING);
-        }
-        let last = count - U256::from(1);
-        let idx = index1 - U256::from(1);
-        if idx != last {
-            let moved = j.sload(PERMISSION, base + last).map_err(db)?.data;
-            j.sstore(PERMISSION, base + idx, moved).map_err(db)?;
-            let moved_addr = Address::from_word(moved.into());
-            j.sstore(PERMISSION, perm_slot("row", &table, Some(&moved_addr)), index1)
-                .map_err(db)?;
-        }
-        j.sstore(PERMISSION, base + last, U256::ZERO).map_err(db)?;
-        j.sstore(PERMISSION, row_slot, U256::ZERO).map_err(db)?;
-        j.sstore(PERMISSION, count_slot, last).map_err(db)?;
+    } else if !set.remove(j, &who).map_err(db)? {
+        return ret(CODE_ROW_MISSING);
     }
     ret(0)
+}
+
+// ContractLifeCycle layout: frozen flag at H("jinlian.lifecycle.frozen" ‖ contract) (1 =
+// frozen), the deployer (written by the executor when a transaction creates the contract) at
+// H("jinlian.lifecycle.deployer" ‖ contract), and granted managers in an address set.
+fn lifecycle_slot(kind: &str, contract: &Address) -> U256 {
+    let data = [format!("jinlian.lifecycle.{kind}").as_bytes(), contract.as_slice()].concat();
+    U256::from_be_bytes(keccak256(data).0)
+}
+
+fn managers_name(contract: &Address) -> String {
+    format!("managers.{contract:x}")
+}
+
+/// The state entry recording `deployer` as the creator (first manager) of `contract`.
+pub fn deployer_entry(contract: &Address, deployer: &Address) -> (Vec<u8>, Vec<u8>) {
+    let key = keys::storage(&LIFECYCLE, &lifecycle_slot("deployer", contract));
+    (key, U256::from_be_slice(deployer.as_slice()).to_be_bytes::<32>().to_vec())
+}
+
+/// Whether `contract` is frozen in a state (calls to it fail with status 30).
+pub fn is_frozen(state: &dyn StateView, contract: &Address) -> Result<bool, StateError> {
+    let key = keys::storage(&LIFECYCLE, &lifecycle_slot("frozen", contract));
+    Ok(state.get(&key)?.is_some_and(|v| v.iter().any(|b| *b != 0)))
+}
+
+const LIFECYCLE_GAS: u64 = 30_000;
+
+fn lifecycle<CTX: ContextTr>(
+    ctx: &mut CTX,
+    data: &[u8],
+    inputs: &CallInputs,
+    origin: &Address,
+) -> Result<PrecompileOutput, String> {
+    use IContractLifeCycle::IContractLifeCycleCalls as Call;
+    let reservoir = inputs.reservoir;
+    let db = |e: <CTX::Db as revm::Database>::Error| format!("lifecycle storage: {e}");
+    let Ok(call) = Call::abi_decode(data) else {
+        return Ok(revert(
+            GET_GAS.min(inputs.gas_limit),
+            "ContractLifeCycle: unknown function or bad arguments",
+            reservoir,
+        ));
+    };
+    if inputs.gas_limit < LIFECYCLE_GAS {
+        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    }
+    let int = |code: i32| alloy_primitives::I256::try_from(code).unwrap_or_default();
+    let ret = |code: i32| {
+        Ok(output(
+            LIFECYCLE_GAS,
+            IContractLifeCycle::freezeCall::abi_encode_returns(&int(code)),
+            reservoir,
+        ))
+    };
+    let contract = match &call {
+        Call::freeze(c) => c.addr,
+        Call::unfreeze(c) => c.addr,
+        Call::getStatus(c) => c.addr,
+        Call::listManager(c) => c.addr,
+        Call::grantManager(c) => c.contractAddr,
+        Call::revokeManager(c) => c.contractAddr,
+    };
+    let name = managers_name(&contract);
+    let set = AddressSetStore { account: LIFECYCLE, name: &name };
+    let j = ctx.journal_mut();
+    let deployer = Address::from_word(
+        j.sload(LIFECYCLE, lifecycle_slot("deployer", &contract)).map_err(db)?.data.into(),
+    );
+    let frozen_slot = lifecycle_slot("frozen", &contract);
+    let frozen = !j.sload(LIFECYCLE, frozen_slot).map_err(db)?.data.is_zero();
+    match call {
+        Call::getStatus(_) => {
+            let (code, msg) = if frozen { (1, "frozen") } else { (0, "available") };
+            let out = IContractLifeCycle::getStatusCall::abi_encode_returns(
+                &IContractLifeCycle::getStatusReturn { _0: int(code), _1: msg.to_string() },
+            );
+            return Ok(output(GET_GAS, out, reservoir));
+        }
+        Call::listManager(_) => {
+            let mut list = set.members(j, 1000).map_err(db)?;
+            if !deployer.is_zero() && !list.contains(&deployer) {
+                list.insert(0, deployer);
+            }
+            let out = IContractLifeCycle::listManagerCall::abi_encode_returns(
+                &IContractLifeCycle::listManagerReturn { _0: int(0), _1: list },
+            );
+            return Ok(output(GET_GAS, out, reservoir));
+        }
+        _ => {}
+    }
+    if inputs.is_static {
+        return Ok(revert(
+            LIFECYCLE_GAS,
+            "ContractLifeCycle: changes cannot run in a static call",
+            reservoir,
+        ));
+    }
+    // Managers of a contract: whoever deployed it, and whoever a manager granted.
+    let is_manager = *origin == deployer || set.contains(j, origin).map_err(db)?;
+    if !is_manager {
+        return ret(CODE_PERMISSION_DENIED);
+    }
+    match call {
+        Call::freeze(_) if frozen => ret(CODE_ALREADY_FROZEN),
+        Call::unfreeze(_) if !frozen => ret(CODE_ALREADY_AVAILABLE),
+        Call::freeze(_) | Call::unfreeze(_) => {
+            let v = if frozen { U256::ZERO } else { U256::from(1) };
+            j.sstore(LIFECYCLE, frozen_slot, v).map_err(db)?;
+            ret(0)
+        }
+        Call::grantManager(c) => {
+            if c.userAddr == deployer || !set.insert(j, &c.userAddr).map_err(db)? {
+                return ret(CODE_ROW_EXISTS);
+            }
+            ret(0)
+        }
+        Call::revokeManager(c) => {
+            if !set.remove(j, &c.userAddr).map_err(db)? {
+                return ret(CODE_ROW_MISSING);
+            }
+            ret(0)
+        }
+        Call::getStatus(_) | Call::listManager(_) => ret(0),
+    }
 }
