@@ -1,13 +1,15 @@
 //! Read-only calls (`eth_call`) and gas estimation (`eth_estimateGas`).
 
 use crate::executor::{Db, block_env, configure, db_error, halt_status, tx_error};
-use crate::{BlockContext, ExecConfig, ExecError, StateView};
-use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
+use crate::state::keys;
+use crate::{AccountRecord, BlockContext, ExecConfig, ExecError, StateError, StateView};
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256};
 use jinlian_primitives::status;
 use revm::context::TxEnv;
 use revm::context::result::{EVMError, ExecutionResult, Output};
 use revm::database::State;
 use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
+use std::collections::BTreeMap;
 
 /// A call as `eth_call` and `eth_estimateGas` receive it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,6 +24,90 @@ pub struct CallRequest {
     pub value: U256,
     /// Call data or init code.
     pub data: Bytes,
+    /// State overrides for this call only (geth's `eth_call` third parameter).
+    pub overrides: Vec<(Address, AccountOverride)>,
+}
+
+/// Changes to one account's state for the duration of a call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountOverride {
+    /// Balance to use.
+    pub balance: Option<U256>,
+    /// Nonce to use.
+    pub nonce: Option<u64>,
+    /// Code to use.
+    pub code: Option<Bytes>,
+    /// Storage to use instead of the account's whole storage (unlisted slots read zero).
+    pub state: Option<Vec<(U256, U256)>>,
+    /// Slots to change, the rest of the storage kept.
+    pub state_diff: Vec<(U256, U256)>,
+}
+
+/// The parent state seen through a call's overrides.
+struct Overridden<'a> {
+    base: &'a dyn StateView,
+    entries: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Accounts whose storage is replaced as a whole.
+    replaced: Vec<Address>,
+}
+
+impl<'a> Overridden<'a> {
+    fn new(
+        base: &'a dyn StateView,
+        overrides: &[(Address, AccountOverride)],
+    ) -> Result<Self, ExecError> {
+        let mut entries = BTreeMap::new();
+        let mut replaced = Vec::new();
+        for (addr, o) in overrides {
+            let key = keys::account(addr);
+            let mut rec = match base.get(&key)? {
+                Some(v) => AccountRecord::decode_bytes(&v)?,
+                None => AccountRecord {
+                    code_hash: revm::primitives::KECCAK_EMPTY,
+                    ..AccountRecord::default()
+                },
+            };
+            if let Some(b) = o.balance {
+                rec.balance = b;
+            }
+            if let Some(n) = o.nonce {
+                rec.nonce = n;
+            }
+            if let Some(code) = &o.code {
+                rec.code_hash =
+                    if code.is_empty() { revm::primitives::KECCAK_EMPTY } else { keccak256(code) };
+                entries.insert(keys::code(&rec.code_hash), Some(code.to_vec()));
+            }
+            entries.insert(key, Some(rec.encode_to_vec()));
+            if let Some(state) = &o.state {
+                replaced.push(*addr);
+                for (slot, v) in state {
+                    entries.insert(keys::storage(addr, slot), Some(v.to_be_bytes::<32>().to_vec()));
+                }
+            }
+            for (slot, v) in &o.state_diff {
+                entries.insert(keys::storage(addr, slot), Some(v.to_be_bytes::<32>().to_vec()));
+            }
+        }
+        Ok(Self { base, entries, replaced })
+    }
+}
+
+impl StateView for Overridden<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if let Some(v) = self.entries.get(key) {
+            return Ok(v.clone());
+        }
+        // A replaced storage hides every slot it does not list.
+        if key.len() == 53 && key[0] == b's' && self.replaced.iter().any(|a| key[1..21] == a[..]) {
+            return Ok(None);
+        }
+        self.base.get(key)
+    }
+
+    fn block_hash(&self, height: u64) -> Result<Option<B256>, StateError> {
+        self.base.block_hash(height)
+    }
 }
 
 /// The outcome of a read-only call.
@@ -52,7 +138,11 @@ pub fn call(
     block: &BlockContext,
     req: &CallRequest,
 ) -> Result<CallOutcome, ExecError> {
-    run(cfg, parent, block, req, gas_cap(cfg, block, req))
+    if req.overrides.is_empty() {
+        return run(cfg, parent, block, req, gas_cap(cfg, block, req));
+    }
+    let view = Overridden::new(parent, &req.overrides)?;
+    run(cfg, &view, block, req, gas_cap(cfg, block, req))
 }
 
 /// The gas a call may use: what it asks for, at most `tx_gas_limit` and the block's limit.
@@ -134,6 +224,8 @@ pub fn estimate_gas(
     block: &BlockContext,
     req: &CallRequest,
 ) -> Result<u64, EstimateError> {
+    let view = Overridden::new(parent, &req.overrides)?;
+    let parent: &dyn StateView = &view;
     let cap = gas_cap(cfg, block, req);
     let first = run(cfg, parent, block, req, cap)?;
     if !first.is_success() {

@@ -23,7 +23,7 @@ mod sm_evm;
 pub mod state;
 pub mod system;
 
-pub use call::{CallOutcome, CallRequest, EstimateError, call, estimate_gas};
+pub use call::{AccountOverride, CallOutcome, CallRequest, EstimateError, call, estimate_gas};
 pub use executor::{
     BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
 };

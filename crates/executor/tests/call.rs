@@ -134,3 +134,50 @@ fn estimated_gas_is_the_least_that_succeeds() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn state_overrides_apply_to_one_call_only() {
+    // Runtime: return storage[calldata word 0].
+    let getter = Bytes::from_static(&hex!("6000355460005260206000f3"));
+    let x = Address::repeat_byte(0x99);
+    let mut state = MemState::new();
+    state.entries.insert(
+        jinlian_executor::state::keys::storage(&x, &U256::from(1)),
+        U256::from(5).to_be_bytes::<32>().to_vec(),
+    );
+    let read = |slot: u64, overrides: Vec<(Address, AccountOverride)>| {
+        let req = CallRequest {
+            to: TxKind::Call(x),
+            data: Bytes::from(U256::from(slot).to_be_bytes::<32>().to_vec()),
+            overrides,
+            ..Default::default()
+        };
+        let out = call(&cfg(), &state, &ctx(2), &req).unwrap();
+        assert!(out.is_success(), "{out:?}");
+        U256::from_be_slice(&out.output)
+    };
+    let code_only = AccountOverride { code: Some(getter.clone()), ..Default::default() };
+    assert_eq!(read(1, vec![(x, code_only.clone())]), U256::from(5), "storage kept");
+    let diff =
+        AccountOverride { state_diff: vec![(U256::ZERO, U256::from(7))], ..code_only.clone() };
+    assert_eq!(read(0, vec![(x, diff.clone())]), U256::from(7));
+    assert_eq!(read(1, vec![(x, diff)]), U256::from(5), "state_diff keeps other slots");
+    let replaced = AccountOverride { state: Some(vec![(U256::ZERO, U256::from(7))]), ..code_only };
+    assert_eq!(read(1, vec![(x, replaced)]), U256::ZERO, "state replaces the whole storage");
+    // Without overrides, x has no code: the call does nothing and returns nothing.
+    let req = CallRequest { to: TxKind::Call(x), ..Default::default() };
+    assert!(call(&cfg(), &state, &ctx(2), &req).unwrap().output.is_empty());
+    // A balance override lets a call send value it does not have.
+    let from = Address::repeat_byte(0x55);
+    let pay = CallRequest {
+        from: Some(from),
+        to: TxKind::Call(x),
+        value: U256::from(10),
+        ..Default::default()
+    };
+    assert!(!call(&cfg(), &state, &ctx(2), &pay).map(|o| o.is_success()).unwrap_or(false));
+    let rich = AccountOverride { balance: Some(U256::from(100)), ..Default::default() };
+    let out = call(&cfg(), &state, &ctx(2), &CallRequest { overrides: vec![(from, rich)], ..pay })
+        .unwrap();
+    assert!(out.is_success());
+}
