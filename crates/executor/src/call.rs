@@ -1,14 +1,13 @@
 //! Read-only calls (`eth_call`) and gas estimation (`eth_estimateGas`).
 
-use crate::executor::{Db, block_env, configure, db_error, halt_status, tx_error};
+use crate::executor::{build_evm, db_error, halt_status, tx_error};
 use crate::state::keys;
 use crate::{AccountRecord, BlockContext, ExecConfig, ExecError, StateError, StateView};
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256};
 use jinlian_primitives::status;
+use revm::ExecuteEvm;
 use revm::context::TxEnv;
 use revm::context::result::{EVMError, ExecutionResult, Output};
-use revm::database::State;
-use revm::{Context, ExecuteEvm, MainBuilder, MainContext};
 use std::collections::BTreeMap;
 
 /// A call as `eth_call` and `eth_estimateGas` receive it.
@@ -139,15 +138,23 @@ pub fn call(
     req: &CallRequest,
 ) -> Result<CallOutcome, ExecError> {
     if req.overrides.is_empty() {
-        return run(cfg, parent, block, req, gas_cap(cfg, block, req));
+        return run(cfg, parent, block, req, gas_cap(cfg, parent, block, req)?);
     }
     let view = Overridden::new(parent, &req.overrides)?;
-    run(cfg, &view, block, req, gas_cap(cfg, block, req))
+    run(cfg, &view, block, req, gas_cap(cfg, &view, block, req)?)
 }
 
-/// The gas a call may use: what it asks for, at most `tx_gas_limit` and the block's limit.
-fn gas_cap(cfg: &ExecConfig, block: &BlockContext, req: &CallRequest) -> u64 {
-    req.gas.unwrap_or(u64::MAX).min(cfg.tx_gas_limit).min(block.gas_limit)
+/// The gas a call may use: what it asks for, at most the `tx_gas_limit` in force (the system
+/// config's, else the chain's) and the block's limit.
+fn gas_cap(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    req: &CallRequest,
+) -> Result<u64, ExecError> {
+    let limit =
+        crate::system::config_at(parent, "tx_gas_limit", block.height)?.unwrap_or(cfg.tx_gas_limit);
+    Ok(req.gas.unwrap_or(u64::MAX).min(limit).min(block.gas_limit))
 }
 
 fn run(
@@ -157,23 +164,10 @@ fn run(
     req: &CallRequest,
     gas: u64,
 ) -> Result<CallOutcome, ExecError> {
-    let state = State::builder().with_database_ref(Db(parent)).build();
-    let mut evm = Context::mainnet()
-        .with_db(state)
-        .modify_cfg_chained(|c| {
-            configure(c, cfg);
-            c.disable_nonce_check = true;
-        })
-        .modify_block_chained(|b| block_env(b, block))
-        .build_mainnet()
-        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
-    if cfg.suite == jinlian_crypto::CryptoSuite::Sm {
-        evm.instruction.insert_instruction(
-            revm::bytecode::opcode::KECCAK256,
-            revm::interpreter::Instruction::new(crate::sm_evm::sm3_hash),
-            30,
-        );
-    }
+    let (mut evm, cfg) = build_evm(cfg, parent, block, false)?;
+    // As `eth_call`: any caller, whatever its nonce.
+    evm.ctx.cfg.disable_nonce_check = true;
+    let cfg = &cfg;
     let env = TxEnv {
         caller: req.from.unwrap_or_default(),
         gas_limit: gas,
@@ -226,7 +220,7 @@ pub fn estimate_gas(
 ) -> Result<u64, EstimateError> {
     let view = Overridden::new(parent, &req.overrides)?;
     let parent: &dyn StateView = &view;
-    let cap = gas_cap(cfg, block, req);
+    let cap = gas_cap(cfg, parent, block, req)?;
     let first = run(cfg, parent, block, req, cap)?;
     if !first.is_success() {
         return Err(EstimateError::Fails(first));

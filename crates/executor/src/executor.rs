@@ -141,6 +141,60 @@ pub(crate) fn block_env(b: &mut revm::context::BlockEnv, block: &BlockContext) {
 /// revm's view of the parent state.
 pub(crate) struct Db<'a>(pub(crate) &'a dyn StateView);
 
+type JinlianContext<'a> = Context<
+    revm::context::BlockEnv,
+    TxEnv,
+    revm::context::CfgEnv,
+    State<revm::database_interface::WrapDatabaseRef<Db<'a>>>,
+    revm::context::Journal<State<revm::database_interface::WrapDatabaseRef<Db<'a>>>>,
+>;
+
+/// The EVM every execution and call uses: our settings, the system contracts, and on `sm`
+/// chains SM3 as the `KECCAK256` opcode.
+pub(crate) type JinlianEvm<'a> = revm::context::Evm<
+    JinlianContext<'a>,
+    (),
+    revm::handler::instructions::EthInstructions<
+        revm::interpreter::interpreter::EthInterpreter,
+        JinlianContext<'a>,
+    >,
+    crate::system::SystemPrecompiles,
+    revm::handler::EthFrame,
+>;
+
+/// Builds the EVM for `block` on `parent`, with the system configuration in force at that
+/// height applied to `cfg` (returned). `bundle` tracks changes for a write set (blocks); calls
+/// do not need it.
+pub(crate) fn build_evm<'a>(
+    cfg: &ExecConfig,
+    parent: &'a dyn StateView,
+    block: &BlockContext,
+    bundle: bool,
+) -> Result<(JinlianEvm<'a>, ExecConfig), ExecError> {
+    // System configuration written by earlier blocks applies from its enable height.
+    let mut cfg = cfg.clone();
+    if let Some(limit) = crate::system::config_at(parent, "tx_gas_limit", block.height)? {
+        cfg.tx_gas_limit = limit;
+    }
+    let state =
+        State::builder().with_database_ref(Db(parent)).with_bundle_update_if(bundle).build();
+    let precompiles = crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?;
+    let mut evm = Context::mainnet()
+        .with_db(state)
+        .modify_cfg_chained(|c| configure(c, &cfg))
+        .modify_block_chained(|b| block_env(b, block))
+        .build_mainnet()
+        .with_precompiles(precompiles);
+    if cfg.suite == CryptoSuite::Sm {
+        evm.instruction.insert_instruction(
+            revm::bytecode::opcode::KECCAK256,
+            revm::interpreter::Instruction::new(crate::sm_evm::sm3_hash),
+            30,
+        );
+    }
+    Ok((evm, cfg))
+}
+
 impl DatabaseRef for Db<'_> {
     type Error = StateError;
 
@@ -215,26 +269,8 @@ pub fn execute_block(
     block: &BlockContext,
     txs: &[RecoveredTx],
 ) -> Result<BlockOutcome, ExecError> {
-    // System configuration written by earlier blocks applies from its enable height.
-    let mut cfg = cfg.clone();
-    if let Some(limit) = crate::system::config_at(parent, "tx_gas_limit", block.height)? {
-        cfg.tx_gas_limit = limit;
-    }
+    let (mut evm, cfg) = build_evm(cfg, parent, block, true)?;
     let cfg = &cfg;
-    let state = State::builder().with_database_ref(Db(parent)).with_bundle_update().build();
-    let mut evm = Context::mainnet()
-        .with_db(state)
-        .modify_cfg_chained(|c| configure(c, cfg))
-        .modify_block_chained(|b| block_env(b, block))
-        .build_mainnet()
-        .with_precompiles(crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?);
-    if cfg.suite == jinlian_crypto::CryptoSuite::Sm {
-        evm.instruction.insert_instruction(
-            revm::bytecode::opcode::KECCAK256,
-            revm::interpreter::Instruction::new(crate::sm_evm::sm3_hash),
-            30,
-        );
-    }
 
     let mut receipts = Vec::with_capacity(txs.len());
     let mut cumulative = 0u64;
