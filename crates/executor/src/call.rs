@@ -1,11 +1,11 @@
 //! Read-only calls (`eth_call`) and gas estimation (`eth_estimateGas`).
 
-use crate::executor::{build_evm, db_error, halt_status, tx_error};
+use crate::evm::build_evm;
+use crate::executor::{db_error, halt_status, tx_error};
 use crate::state::keys;
 use crate::{AccountRecord, BlockContext, ExecConfig, ExecError, StateError, StateView};
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256};
 use jinlian_primitives::status;
-use revm::ExecuteEvm;
 use revm::context::TxEnv;
 use revm::context::result::{EVMError, ExecutionResult, Output};
 use std::collections::BTreeMap;
@@ -166,7 +166,7 @@ fn run(
 ) -> Result<CallOutcome, ExecError> {
     let (mut evm, cfg) = build_evm(cfg, parent, block, false)?;
     // As `eth_call`: any caller, whatever its nonce.
-    evm.ctx.cfg.disable_nonce_check = true;
+    evm.inner.ctx.cfg.disable_nonce_check = true;
     let cfg = &cfg;
     let env = TxEnv {
         caller: req.from.unwrap_or_default(),
@@ -179,7 +179,7 @@ fn run(
         ..TxEnv::default()
     };
     let result = match evm.transact(env) {
-        Ok(r) => r.result,
+        Ok(r) => r,
         Err(EVMError::Transaction(e)) => {
             return Err(ExecError::InvalidTx { index: 0, reason: tx_error(&e) });
         }

@@ -7,11 +7,11 @@ use jinlian_crypto::CryptoSuite;
 use jinlian_primitives::{Receipt, RecoveredTx, TxBody, merkle_root, status, tx_root};
 use revm::context::TxEnv;
 use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction, Output};
+use revm::database::OriginalValuesKnown;
 use revm::database::states::bundle_state::BundleRetention;
-use revm::database::{OriginalValuesKnown, State};
 use revm::primitives::hardfork::SpecId;
 use revm::state::{AccountInfo, Bytecode};
-use revm::{Context, Database, DatabaseRef, ExecuteCommitEvm, MainBuilder, MainContext};
+use revm::{Database, DatabaseRef};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How far ahead a consortium transaction's `blockLimit` may be (FISCO BCOS: 1000).
@@ -141,60 +141,6 @@ pub(crate) fn block_env(b: &mut revm::context::BlockEnv, block: &BlockContext) {
 /// revm's view of the parent state.
 pub(crate) struct Db<'a>(pub(crate) &'a dyn StateView);
 
-type JinlianContext<'a> = Context<
-    revm::context::BlockEnv,
-    TxEnv,
-    revm::context::CfgEnv,
-    State<revm::database_interface::WrapDatabaseRef<Db<'a>>>,
-    revm::context::Journal<State<revm::database_interface::WrapDatabaseRef<Db<'a>>>>,
->;
-
-/// The EVM every execution and call uses: our settings, the system contracts, and on `sm`
-/// chains SM3 as the `KECCAK256` opcode.
-pub(crate) type JinlianEvm<'a> = revm::context::Evm<
-    JinlianContext<'a>,
-    (),
-    revm::handler::instructions::EthInstructions<
-        revm::interpreter::interpreter::EthInterpreter,
-        JinlianContext<'a>,
-    >,
-    crate::system::SystemPrecompiles,
-    revm::handler::EthFrame,
->;
-
-/// Builds the EVM for `block` on `parent`, with the system configuration in force at that
-/// height applied to `cfg` (returned). `bundle` tracks changes for a write set (blocks); calls
-/// do not need it.
-pub(crate) fn build_evm<'a>(
-    cfg: &ExecConfig,
-    parent: &'a dyn StateView,
-    block: &BlockContext,
-    bundle: bool,
-) -> Result<(JinlianEvm<'a>, ExecConfig), ExecError> {
-    // System configuration written by earlier blocks applies from its enable height.
-    let mut cfg = cfg.clone();
-    if let Some(limit) = crate::system::config_at(parent, "tx_gas_limit", block.height)? {
-        cfg.tx_gas_limit = limit;
-    }
-    let state =
-        State::builder().with_database_ref(Db(parent)).with_bundle_update_if(bundle).build();
-    let precompiles = crate::system::SystemPrecompiles::new(cfg.spec, block.height, parent)?;
-    let mut evm = Context::mainnet()
-        .with_db(state)
-        .modify_cfg_chained(|c| configure(c, &cfg))
-        .modify_block_chained(|b| block_env(b, block))
-        .build_mainnet()
-        .with_precompiles(precompiles);
-    if cfg.suite == CryptoSuite::Sm {
-        evm.instruction.insert_instruction(
-            revm::bytecode::opcode::KECCAK256,
-            revm::interpreter::Instruction::new(crate::sm_evm::sm3_hash),
-            30,
-        );
-    }
-    Ok((evm, cfg))
-}
-
 impl DatabaseRef for Db<'_> {
     type Error = StateError;
 
@@ -269,9 +215,10 @@ pub fn execute_block(
     block: &BlockContext,
     txs: &[RecoveredTx],
 ) -> Result<BlockOutcome, ExecError> {
-    let (mut evm, cfg) = build_evm(cfg, parent, block, true)?;
+    let (mut evm, cfg) = crate::evm::build_evm(cfg, parent, block, true)?;
     let cfg = &cfg;
 
+    let any_frozen_accounts = crate::system::governance::any_frozen_accounts(parent)?;
     let mut receipts = Vec::with_capacity(txs.len());
     let mut cumulative = 0u64;
     let mut random_ids: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
@@ -319,12 +266,7 @@ pub fn execute_block(
                 }
                 random_ids.insert(key, c.block_limit.to_be_bytes().to_vec());
                 // Consortium transactions are not ordered by nonce; they take the next one.
-                evm.ctx
-                    .journaled_state
-                    .database
-                    .basic(sender)
-                    .map_err(db_error)?
-                    .map_or(0, |a| a.nonce)
+                evm.db().basic(sender).map_err(db_error)?.map_or(0, |a| a.nonce)
             }
             _ => tx.nonce().unwrap_or_default(),
         };
@@ -364,13 +306,20 @@ pub fn execute_block(
             gas_priority_fee: None,
             ..TxEnv::default()
         };
-        // A call to a contract frozen in the parent state does not run: the sender's nonce is
-        // used by an empty self-call and the receipt says ContractFrozen (FISCO status 30).
-        let frozen = match tx.to() {
-            TxKind::Call(to) => crate::system::is_frozen(parent, &to)?,
-            TxKind::Create => false,
+        // A transaction from an account frozen in the parent state, or calling a contract
+        // frozen there, does not run: the sender's nonce is used by an empty self-call and
+        // the receipt says AccountFrozen (FISCO status 31) or ContractFrozen (30).
+        let frozen = if any_frozen_accounts && crate::system::is_account_frozen(parent, &sender)? {
+            Some(status::ACCOUNT_FROZEN)
+        } else {
+            match tx.to() {
+                TxKind::Call(to) if crate::system::is_frozen(parent, &to)? => {
+                    Some(status::CONTRACT_FROZEN)
+                }
+                _ => None,
+            }
         };
-        let env = if frozen {
+        let env = if frozen.is_some() {
             TxEnv {
                 kind: TxKind::Call(sender),
                 value: U256::ZERO,
@@ -390,7 +339,7 @@ pub fn execute_block(
         let gas_used = result.tx_gas_used();
         cumulative = cumulative.saturating_add(gas_used);
         let (status, output, contract_address) = match &result {
-            _ if frozen => (status::CONTRACT_FROZEN, Bytes::new(), None),
+            _ if frozen.is_some() => (frozen.unwrap_or_default(), Bytes::new(), None),
             ExecutionResult::Success { output, .. } => match output {
                 Output::Create(bytes, addr) => (status::OK, bytes.clone(), *addr),
                 Output::Call(bytes) => (status::OK, bytes.clone(), None),
@@ -400,7 +349,7 @@ pub fn execute_block(
             }
             ExecutionResult::Halt { reason, .. } => (halt_status(reason), Bytes::new(), None),
         };
-        let logs: Vec<Log> = if frozen { Vec::new() } else { result.logs().to_vec() };
+        let logs: Vec<Log> = if frozen.is_some() { Vec::new() } else { result.logs().to_vec() };
         if let (TxKind::Create, Some(created)) = (tx.to(), contract_address)
             && status == status::OK
         {
@@ -420,7 +369,7 @@ pub fn execute_block(
         });
     }
 
-    let mut state = evm.ctx.journaled_state.database;
+    let mut state = evm.inner.ctx.journaled_state.database;
     state.merge_transitions(BundleRetention::PlainState);
     let changes = state.take_bundle().to_plain_state(OriginalValuesKnown::Yes);
     let mut writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();

@@ -18,12 +18,14 @@
 //! [`StateView`] of one storage snapshot.
 
 mod call;
+mod evm;
 mod executor;
 mod sm_evm;
 pub mod state;
 pub mod system;
 
 pub use call::{AccountOverride, CallOutcome, CallRequest, EstimateError, call, estimate_gas};
+pub use evm::{create_address, create2_address};
 pub use executor::{
     BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
 };

@@ -47,3 +47,58 @@ pub fn consortium(
     });
     Transaction::sign(body, key).unwrap().into_recovered(key.suite()).unwrap()
 }
+
+/// Creation bytecode of a contract compiled into contracts/artifacts.
+pub fn artifact(name: &str) -> Vec<u8> {
+    let text = match name {
+        "TestToken" => include_str!("../../../../contracts/artifacts/TestToken.json"),
+        "Probe" => include_str!("../../../../contracts/artifacts/Probe.json"),
+        "Factory" => include_str!("../../../../contracts/artifacts/Factory.json"),
+        "Versioned" => include_str!("../../../../contracts/artifacts/Versioned.json"),
+        "NameCaller" => include_str!("../../../../contracts/artifacts/NameCaller.json"),
+        other => panic!("no artifact {other}"),
+    };
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    alloy_primitives::hex::decode(v["bytecode"].as_str().unwrap()).unwrap()
+}
+
+/// A chain of blocks over a memory state, one block per `run`.
+pub struct Chain {
+    pub state: jinlian_executor::MemState,
+    pub height: u64,
+    pub cfg: ExecConfig,
+}
+
+impl Chain {
+    /// A genesis with the system contracts.
+    pub fn new(cfg: ExecConfig) -> Self {
+        let mut state = jinlian_executor::MemState::new();
+        jinlian_executor::system::install_genesis(&mut state, &[]);
+        Self { state, height: 0, cfg }
+    }
+
+    /// The next block's height.
+    pub fn next(&self) -> u64 {
+        self.height + 1
+    }
+
+    /// Executes the next block.
+    pub fn run(&mut self, txs: &[RecoveredTx]) -> Vec<jinlian_primitives::Receipt> {
+        let out = jinlian_executor::execute_block(&self.cfg, &self.state, &ctx(self.next()), txs)
+            .unwrap();
+        self.state.apply(&out.write_set);
+        self.height += 1;
+        out.receipts
+    }
+
+    /// A read-only call on the latest state.
+    pub fn call(&self, from: Address, to: Address, data: Vec<u8>) -> jinlian_executor::CallOutcome {
+        let req = jinlian_executor::CallRequest {
+            from: Some(from),
+            to: TxKind::Call(to),
+            data: data.into(),
+            ..Default::default()
+        };
+        jinlian_executor::call(&self.cfg, &self.state, &ctx(self.next()), &req).unwrap()
+    }
+}

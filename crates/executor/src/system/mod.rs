@@ -10,6 +10,12 @@
 //! EIP-161 clean-up would delete them and their storage after each transaction:
 //! [`install_genesis`] creates them.
 
+pub mod cns;
+pub mod governance;
+
+pub use cns::CNS;
+pub use governance::{GOVERNANCE, is_account_frozen};
+
 use crate::state::{MemState, StateError, StateView, keys};
 use alloy_primitives::{Address, Bytes, U256, address, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolInterface, sol};
@@ -34,7 +40,8 @@ pub const PERMISSION: Address = address!("00000000000000000000000000000000000010
 pub const LIFECYCLE: Address = address!("0000000000000000000000000000000000001007");
 
 /// Every system contract address (their accounts exist from genesis).
-pub const SYSTEM_CONTRACTS: [Address; 4] = [SYSTEM_CONFIG, CONSENSUS, PERMISSION, LIFECYCLE];
+pub const SYSTEM_CONTRACTS: [Address; 6] =
+    [SYSTEM_CONFIG, CONSENSUS, CNS, PERMISSION, LIFECYCLE, GOVERNANCE];
 
 /// FISCO 2.x: the contract is already frozen.
 pub const CODE_ALREADY_FROZEN: i32 = -51900;
@@ -47,6 +54,8 @@ pub const CODE_PERMISSION_DENIED: i32 = -50000;
 pub const CODE_ROW_EXISTS: i32 = -51000;
 /// FISCO 2.x: the (table, address) row does not exist.
 pub const CODE_ROW_MISSING: i32 = -51001;
+/// FISCO 2.x: a committee governs this table; only its votes change it.
+pub const CODE_COMMITTEE_PERMISSION: i32 = -51004;
 
 /// System tables whose whitelists gate who may act (FISCO 2.x names).
 pub mod tables {
@@ -58,8 +67,10 @@ pub mod tables {
     pub const ACCESS: &str = "_sys_table_access_";
     /// Deploy contracts.
     pub const DEPLOY: &str = "_sys_tables_";
+    /// Register contract names and change their routes (CNS).
+    pub const CNS: &str = "_sys_cns_";
     /// Every table Permission manages.
-    pub const ALL: [&str; 4] = [CONFIG, CONSENSUS, ACCESS, DEPLOY];
+    pub const ALL: [&str; 5] = [CONFIG, CONSENSUS, ACCESS, DEPLOY, CNS];
 }
 
 /// FISCO 2.x: the node id is not 128 hex characters (64 bytes).
@@ -78,7 +89,7 @@ pub const CODE_INVALID_CONFIG: i32 = -51300;
 
 /// Gas charged by a SystemConfig write and read (fixed, like a storage write and read).
 const SET_GAS: u64 = 25_000;
-const GET_GAS: u64 = 3_000;
+pub(crate) const GET_GAS: u64 = 3_000;
 
 sol! {
     /// FISCO BCOS 2.x SystemConfigPrecompiled.
@@ -298,11 +309,87 @@ impl SystemPrecompiles {
     }
 }
 
-fn output(gas: u64, bytes: Vec<u8>, reservoir: u64) -> PrecompileOutput {
+/// A storage slot named by hashing its parts.
+pub(crate) fn slot_of(parts: &[&[u8]]) -> U256 {
+    U256::from_be_bytes(keccak256(parts.concat()).0)
+}
+
+/// A storage word of a system contract, read from a state outside the EVM.
+pub(crate) fn read_slot(
+    state: &dyn StateView,
+    account: Address,
+    slot: U256,
+) -> Result<U256, StateError> {
+    Ok(state.get(&keys::storage(&account, &slot))?.map_or(U256::ZERO, |v| U256::from_be_slice(&v)))
+}
+
+/// Stores bytes in a system contract's storage: the length at `base`, 32-byte chunks at
+/// `base + 1` on (chunks of a longer old value are cleared).
+pub(crate) fn store_bytes<J: JournalTr>(
+    j: &mut J,
+    account: Address,
+    base: U256,
+    data: &[u8],
+) -> Result<(), DbError<J>> {
+    let old = j.sload(account, base)?.data.saturating_to::<u64>();
+    let chunks = data.len().div_ceil(32) as u64;
+    for (i, chunk) in data.chunks(32).enumerate() {
+        let mut word = [0u8; 32];
+        word[..chunk.len()].copy_from_slice(chunk);
+        j.sstore(account, base + U256::from(i + 1), U256::from_be_bytes(word))?;
+    }
+    for i in chunks..old.div_ceil(32) {
+        j.sstore(account, base + U256::from(i + 1), U256::ZERO)?;
+    }
+    j.sstore(account, base, U256::from(data.len()))?;
+    Ok(())
+}
+
+/// Bytes stored by [`store_bytes`] (at most `max`; an empty vector if none).
+pub(crate) fn load_bytes<J: JournalTr>(
+    j: &mut J,
+    account: Address,
+    base: U256,
+    max: usize,
+) -> Result<Vec<u8>, DbError<J>> {
+    let len = j.sload(account, base)?.data.saturating_to::<usize>().min(max);
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len.div_ceil(32) {
+        out.extend_from_slice(
+            &j.sload(account, base + U256::from(i + 1))?.data.to_be_bytes::<32>(),
+        );
+    }
+    out.truncate(len);
+    Ok(out)
+}
+
+/// Bytes stored by [`store_bytes`], read from a state outside the EVM.
+pub(crate) fn read_bytes(
+    state: &dyn StateView,
+    account: Address,
+    base: U256,
+) -> Result<Vec<u8>, StateError> {
+    let len = read_slot(state, account, base)?.saturating_to::<usize>().min(cns::MAX_ABI);
+    let mut out = Vec::with_capacity(len);
+    for i in 0..len.div_ceil(32) {
+        out.extend_from_slice(
+            &read_slot(state, account, base + U256::from(i + 1))?.to_be_bytes::<32>(),
+        );
+    }
+    out.truncate(len);
+    Ok(out)
+}
+
+/// An `int256` return code.
+pub(crate) fn int(code: i32) -> alloy_primitives::I256 {
+    alloy_primitives::I256::try_from(code).unwrap_or_default()
+}
+
+pub(crate) fn output(gas: u64, bytes: Vec<u8>, reservoir: u64) -> PrecompileOutput {
     PrecompileOutput::new(gas, Bytes::from(bytes), reservoir)
 }
 
-fn revert(gas: u64, reason: &str, reservoir: u64) -> PrecompileOutput {
+pub(crate) fn revert(gas: u64, reason: &str, reservoir: u64) -> PrecompileOutput {
     // Error(string), as Solidity's require: tools decode the reason.
     let data = alloy_sol_types::Revert::from(reason).abi_encode();
     PrecompileOutput::revert(gas, Bytes::from(data), reservoir)
@@ -341,6 +428,12 @@ impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for System
             consensus(ctx, &data, inputs, self.allowed(tables::CONSENSUS, &origin))?
         } else if addr == LIFECYCLE {
             lifecycle(ctx, &data, inputs, &origin)?
+        } else if addr == CNS {
+            let ok = self.allowed(tables::CNS, &origin);
+            cns::run(ctx, &data, inputs, &origin, ok, self.height)?
+        } else if addr == GOVERNANCE {
+            let rights = governance::Rights { access: self.allowed(tables::ACCESS, &origin) };
+            governance::run(ctx, &data, inputs, &origin, rights, self.height)?
         } else {
             permission(ctx, &data, inputs, self.allowed(tables::ACCESS, &origin))?
         };
@@ -575,14 +668,53 @@ fn consensus<CTX: ContextTr>(
 /// An enumerable set of addresses kept in a system contract's storage under a name: the
 /// count at H("count" ‖ name), member i at H("list" ‖ name) + i, and each member's (index + 1)
 /// at H("row" ‖ name ‖ address). Removal moves the last member into the gap.
-struct AddressSetStore<'a> {
+pub(crate) struct AddressSetStore<'a> {
     account: Address,
-    name: &'a str,
+    name: std::borrow::Cow<'a, str>,
 }
 
-type DbError<J> = <<J as JournalTr>::Database as revm::Database>::Error;
+pub(crate) type DbError<J> = <<J as JournalTr>::Database as revm::Database>::Error;
 
 impl AddressSetStore<'_> {
+    /// A set under a computed name.
+    pub(crate) fn owned(account: Address, name: String) -> AddressSetStore<'static> {
+        AddressSetStore { account, name: std::borrow::Cow::Owned(name) }
+    }
+
+    /// Removes every member.
+    pub(crate) fn clear<J: JournalTr>(&self, j: &mut J) -> Result<(), DbError<J>> {
+        let count_slot = self.slot("count", None);
+        let count = self.load(j, count_slot)?.saturating_to::<u64>();
+        let base = self.slot("list", None);
+        for i in 0..count {
+            let at = base + U256::from(i);
+            let who = Address::from_word(self.load(j, at)?.into());
+            j.sstore(self.account, self.slot("row", Some(&who)), U256::ZERO)?;
+            j.sstore(self.account, at, U256::ZERO)?;
+        }
+        if count > 0 {
+            j.sstore(self.account, count_slot, U256::ZERO)?;
+        }
+        Ok(())
+    }
+
+    /// Number of members.
+    pub(crate) fn len<J: JournalTr>(&self, j: &mut J) -> Result<u64, DbError<J>> {
+        Ok(self.load(j, self.slot("count", None))?.saturating_to::<u64>())
+    }
+
+    pub(crate) fn row_slot(&self, who: &Address) -> U256 {
+        self.slot("row", Some(who))
+    }
+
+    pub(crate) fn count_slot(&self) -> U256 {
+        self.slot("count", None)
+    }
+
+    pub(crate) fn list_slot(&self) -> U256 {
+        self.slot("list", None)
+    }
+
     fn slot(&self, kind: &str, a: Option<&Address>) -> U256 {
         let mut data = format!("jinlian.set.{kind}.{}", self.name).into_bytes();
         if let Some(a) = a {
@@ -592,14 +724,25 @@ impl AddressSetStore<'_> {
     }
 
     fn load<J: JournalTr>(&self, j: &mut J, slot: U256) -> Result<U256, DbError<J>> {
+        // Another system contract's set (the committee writes Permission's whitelists) must
+        // be in the journal before its storage is touched.
+        j.load_account(self.account)?;
         Ok(j.sload(self.account, slot)?.data)
     }
 
-    fn contains<J: JournalTr>(&self, j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+    pub(crate) fn contains<J: JournalTr>(
+        &self,
+        j: &mut J,
+        who: &Address,
+    ) -> Result<bool, DbError<J>> {
         Ok(!self.load(j, self.slot("row", Some(who)))?.is_zero())
     }
 
-    fn members<J: JournalTr>(&self, j: &mut J, limit: u64) -> Result<Vec<Address>, DbError<J>> {
+    pub(crate) fn members<J: JournalTr>(
+        &self,
+        j: &mut J,
+        limit: u64,
+    ) -> Result<Vec<Address>, DbError<J>> {
         let count = self.load(j, self.slot("count", None))?.saturating_to::<u64>();
         let base = self.slot("list", None);
         (0..count.min(limit))
@@ -608,7 +751,11 @@ impl AddressSetStore<'_> {
     }
 
     /// Adds `who`; false if already a member.
-    fn insert<J: JournalTr>(&self, j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+    pub(crate) fn insert<J: JournalTr>(
+        &self,
+        j: &mut J,
+        who: &Address,
+    ) -> Result<bool, DbError<J>> {
         let row = self.slot("row", Some(who));
         if !self.load(j, row)?.is_zero() {
             return Ok(false);
@@ -626,7 +773,11 @@ impl AddressSetStore<'_> {
     }
 
     /// Removes `who`; false if not a member.
-    fn remove<J: JournalTr>(&self, j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+    pub(crate) fn remove<J: JournalTr>(
+        &self,
+        j: &mut J,
+        who: &Address,
+    ) -> Result<bool, DbError<J>> {
         let row = self.slot("row", Some(who));
         let index1 = self.load(j, row)?;
         if index1.is_zero() {
@@ -652,7 +803,7 @@ impl AddressSetStore<'_> {
     }
 
     /// The members, read from a state outside the EVM.
-    fn read(&self, state: &dyn StateView) -> Result<Vec<Address>, StateError> {
+    pub(crate) fn read(&self, state: &dyn StateView) -> Result<Vec<Address>, StateError> {
         let slot = |s: U256| -> Result<U256, StateError> {
             Ok(state
                 .get(&keys::storage(&self.account, &s))?
@@ -664,8 +815,8 @@ impl AddressSetStore<'_> {
     }
 }
 
-fn table_set(table: &str) -> AddressSetStore<'_> {
-    AddressSetStore { account: PERMISSION, name: table }
+pub(crate) fn table_set(table: &str) -> AddressSetStore<'_> {
+    AddressSetStore { account: PERMISSION, name: table.into() }
 }
 
 /// The whitelist of `table` in a state (empty: anyone may act).
@@ -740,12 +891,16 @@ fn permission<CTX: ContextTr>(
     if !tables::ALL.contains(&table.as_str()) {
         return Ok(revert(
             PERM_GAS,
-            "Permission: unknown table (use _sys_config_, _sys_consensus_, _sys_table_access_ or _sys_tables_)",
+            "Permission: unknown table (use _sys_config_, _sys_consensus_, _sys_table_access_, _sys_tables_ or _sys_cns_)",
             reservoir,
         ));
     }
     let set = table_set(&table);
     let j = ctx.journal_mut();
+    let governed = [tables::ACCESS, tables::CONFIG, tables::CONSENSUS];
+    if governed.contains(&table.as_str()) && governance::has_committee(j).map_err(db)? {
+        return ret(CODE_COMMITTEE_PERMISSION);
+    }
     if grant {
         if !set.insert(j, &who).map_err(db)? {
             return ret(CODE_ROW_EXISTS);
@@ -818,7 +973,7 @@ fn lifecycle<CTX: ContextTr>(
         Call::revokeManager(c) => c.contractAddr,
     };
     let name = managers_name(&contract);
-    let set = AddressSetStore { account: LIFECYCLE, name: &name };
+    let set = AddressSetStore { account: LIFECYCLE, name: name.as_str().into() };
     let j = ctx.journal_mut();
     let deployer = Address::from_word(
         j.sload(LIFECYCLE, lifecycle_slot("deployer", &contract)).map_err(db)?.data.into(),
