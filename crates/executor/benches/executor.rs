@@ -185,6 +185,12 @@ fn main() {
         secs
     };
 
+    // `JINLIAN_PROFILE=N`: only execute the ERC-20 block N times (for `perf record`).
+    if let Some(n) = std::env::var("JINLIAN_PROFILE").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let t: f64 = (0..n).map(|_| ours(&erc20)).sum();
+        println!("executor/profile: {n} ERC-20 blocks, {:.1} ms each", t * 1e3 / n as f64);
+        return;
+    }
     println!(
         "executor/block: {TXS} transactions from {SENDERS} senders, single thread, median of 5"
     );

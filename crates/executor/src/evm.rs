@@ -124,6 +124,15 @@ impl<'a> JinlianEvm<'a> {
         result
     }
 
+    /// Whether calls to `a` are refused because it is frozen in the parent state.
+    pub(crate) fn is_frozen(&mut self, a: Address) -> Result<bool, ExecError> {
+        match self.rules.classify(a) {
+            Ok(t) => Ok(matches!(t, Target::Frozen)),
+            Err(ContextError::Db(EvmDatabaseError::Database(e))) => Err(ExecError::State(e)),
+            Err(e) => Err(ExecError::Evm(format!("{e:?}"))),
+        }
+    }
+
     /// The state under execution (with the transactions committed so far).
     pub(crate) fn db(&mut self) -> &mut JinlianDb<'a> {
         self.inner.ctx.db_mut()

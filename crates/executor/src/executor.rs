@@ -1,10 +1,10 @@
 //! Executing a block on revm.
 
 use crate::state::{AccountRecord, StateError, StateView, keys};
-use alloy_primitives::{Address, B256, Bloom, Bytes, Log, TxKind, U256};
+use alloy_primitives::{Address, B256, Bloom, Bytes, TxKind, U256};
 use alloy_rlp::Encodable;
 use jinlian_crypto::CryptoSuite;
-use jinlian_primitives::{Receipt, RecoveredTx, TxBody, merkle_root, status, tx_root};
+use jinlian_primitives::{Receipt, RecoveredTx, TxBody, status};
 use revm::context::TxEnv;
 use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction, Output};
 use revm::database::OriginalValuesKnown;
@@ -70,8 +70,6 @@ pub struct BlockOutcome {
     pub state_root: B256,
     /// Merkle root of the receipts.
     pub receipt_root: B256,
-    /// Merkle root of (tx hash, sender).
-    pub tx_root: B256,
     /// Gas used by the block.
     pub gas_used: u64,
     /// Bloom of all logs.
@@ -215,11 +213,23 @@ pub fn execute_block(
     block: &BlockContext,
     txs: &[RecoveredTx],
 ) -> Result<BlockOutcome, ExecError> {
+    std::thread::scope(|scope| {
+        let sink = crate::digest::Sink::new(scope, cfg.suite, txs.len());
+        execute_into(cfg, parent, block, txs, sink)
+    })
+}
+
+fn execute_into(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    txs: &[RecoveredTx],
+    mut sink: crate::digest::Sink<'_>,
+) -> Result<BlockOutcome, ExecError> {
     let (mut evm, cfg) = crate::evm::build_evm(cfg, parent, block, true)?;
     let cfg = &cfg;
 
     let any_frozen_accounts = crate::system::governance::any_frozen_accounts(parent)?;
-    let mut receipts = Vec::with_capacity(txs.len());
     let mut cumulative = 0u64;
     let mut random_ids: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let mut seen_random = BTreeSet::new();
@@ -313,9 +323,7 @@ pub fn execute_block(
             Some(status::ACCOUNT_FROZEN)
         } else {
             match tx.to() {
-                TxKind::Call(to) if crate::system::is_frozen(parent, &to)? => {
-                    Some(status::CONTRACT_FROZEN)
-                }
+                TxKind::Call(to) if evm.is_frozen(to)? => Some(status::CONTRACT_FROZEN),
                 _ => None,
             }
         };
@@ -338,24 +346,25 @@ pub fn execute_block(
         };
         let gas_used = result.tx_gas_used();
         cumulative = cumulative.saturating_add(gas_used);
-        let (status, output, contract_address) = match &result {
-            _ if frozen.is_some() => (frozen.unwrap_or_default(), Bytes::new(), None),
-            ExecutionResult::Success { output, .. } => match output {
-                Output::Create(bytes, addr) => (status::OK, bytes.clone(), *addr),
-                Output::Call(bytes) => (status::OK, bytes.clone(), None),
+        let (status, output, contract_address, logs) = match result {
+            _ if frozen.is_some() => (frozen.unwrap_or_default(), Bytes::new(), None, Vec::new()),
+            ExecutionResult::Success { output, logs, .. } => match output {
+                Output::Create(bytes, addr) => (status::OK, bytes, addr, logs),
+                Output::Call(bytes) => (status::OK, bytes, None, logs),
             },
             ExecutionResult::Revert { output, .. } => {
-                (status::REVERT_INSTRUCTION, output.clone(), None)
+                (status::REVERT_INSTRUCTION, output, None, Vec::new())
             }
-            ExecutionResult::Halt { reason, .. } => (halt_status(reason), Bytes::new(), None),
+            ExecutionResult::Halt { reason, .. } => {
+                (halt_status(&reason), Bytes::new(), None, Vec::new())
+            }
         };
-        let logs: Vec<Log> = if frozen.is_some() { Vec::new() } else { result.logs().to_vec() };
         if let (TxKind::Create, Some(created)) = (tx.to(), contract_address)
             && status == status::OK
         {
             deployers.push(crate::system::deployer_entry(&created, &sender));
         }
-        receipts.push(Receipt {
+        sink.push(Receipt {
             status,
             gas_used,
             cumulative_gas_used: cumulative,
@@ -419,20 +428,14 @@ pub fn execute_block(
     }
     let state_root =
         suite.hash_parts(&[block.parent_state_root.as_slice(), suite.hash(&encoded).as_slice()]);
-    let mut logs_bloom = Bloom::ZERO;
-    for r in &receipts {
-        logs_bloom.accrue_bloom(&r.logs_bloom());
-    }
-    let receipt_root =
-        merkle_root(suite, &receipts.iter().map(|r| r.hash(suite)).collect::<Vec<_>>());
+    let digested = sink.finish()?;
     Ok(BlockOutcome {
-        tx_root: tx_root(suite, txs.iter().map(|t| (t.tx.hash(), t.sender))),
-        receipts,
+        receipts: digested.receipts,
         write_set,
         state_root,
-        receipt_root,
+        receipt_root: digested.root,
         gas_used: cumulative,
-        logs_bloom,
+        logs_bloom: digested.bloom,
         next_sealers,
     })
 }

@@ -4,7 +4,8 @@
 //! [`execute_block`] runs a block's transactions (senders already recovered once, at pool
 //! admission) on the parent state and returns a [`BlockOutcome`]: FISCO-coded receipts with
 //! logs and return or revert data, the state changes to write in the block's storage
-//! transaction, and `state_root`, `receipt_root`, `tx_root`, gas used and the logs bloom.
+//! transaction, and `state_root`, `receipt_root`, gas used and the logs bloom (the
+//! transaction root depends only on the block's transactions: consensus computes it).
 //! The same block on any replica gives identical roots: execution reads only the parent
 //! state and the block, and everything is sorted before hashing.
 //!
@@ -18,6 +19,7 @@
 //! [`StateView`] of one storage snapshot.
 
 mod call;
+mod digest;
 mod evm;
 mod executor;
 mod sm_evm;

@@ -43,7 +43,7 @@ pub use block::{
 };
 pub use consortium::ConsortiumTx;
 pub use ids::{GroupId, Height, View};
-pub use merkle::{MerkleProof, merkle_proof, merkle_root};
+pub use merkle::{MerkleBuilder, MerkleProof, merkle_proof, merkle_root};
 pub use receipt::{Receipt, status};
 pub use transaction::{
     AccessList, AccessListItem, Eip1559Tx, Eip2930Tx, EthSignature, LegacyTx, MAX_TX_BYTES,

@@ -39,6 +39,59 @@ pub fn merkle_root(suite: CryptoSuite, items: &[B256]) -> B256 {
     seal(suite, items.len() as u64, level.first().unwrap_or(&B256::ZERO))
 }
 
+/// Builds the same root as [`merkle_root`] one item at a time, so a tree can be hashed while
+/// its items are still being produced. It keeps one pending node per level.
+#[derive(Debug, Clone)]
+pub struct MerkleBuilder {
+    suite: CryptoSuite,
+    count: u64,
+    /// `pending[l]`: a complete subtree of 2^l leaves waiting for its right sibling.
+    pending: Vec<Option<B256>>,
+}
+
+impl MerkleBuilder {
+    /// An empty tree.
+    pub fn new(suite: CryptoSuite) -> Self {
+        Self { suite, count: 0, pending: Vec::new() }
+    }
+
+    /// Appends an item hash.
+    pub fn push(&mut self, item: &B256) {
+        let mut n = leaf(self.suite, item);
+        let mut level = 0;
+        loop {
+            if level == self.pending.len() {
+                self.pending.push(None);
+            }
+            match self.pending[level].take() {
+                Some(left) => {
+                    n = node(self.suite, &left, &n);
+                    level += 1;
+                }
+                None => {
+                    self.pending[level] = Some(n);
+                    break;
+                }
+            }
+        }
+        self.count += 1;
+    }
+
+    /// The root. Going up, an unpaired node joins the partial subtree to its right, or is
+    /// promoted alone, exactly as level-by-level hashing does.
+    pub fn finish(self) -> B256 {
+        let mut carry: Option<B256> = None;
+        for slot in self.pending {
+            carry = match (slot, carry) {
+                (Some(left), Some(right)) => Some(node(self.suite, &left, &right)),
+                (Some(only), None) => Some(only),
+                (None, c) => c,
+            };
+        }
+        seal(self.suite, self.count, &carry.unwrap_or(B256::ZERO))
+    }
+}
+
 fn next_level(suite: CryptoSuite, level: &[B256]) -> Vec<B256> {
     level
         .chunks(2)

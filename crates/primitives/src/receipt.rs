@@ -1,7 +1,7 @@
 //! Transaction receipts and FISCO BCOS status codes.
 
 use crate::CodecError;
-use crate::transaction::{finish, list_into, list_payload};
+use crate::transaction::{finish, list_payload};
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use alloy_rlp::{Decodable, Encodable};
 use jinlian_crypto::CryptoSuite;
@@ -108,7 +108,11 @@ impl Receipt {
 
     /// The receipt's hash with the chain's hash function (its Merkle item).
     pub fn hash(&self, suite: CryptoSuite) -> B256 {
-        suite.hash(&alloy_rlp::encode(self))
+        // The encoding (list header, then payload) hashed without building it twice.
+        let p = self.payload();
+        let mut head = Vec::with_capacity(9);
+        alloy_rlp::Header { list: true, payload_length: p.len() }.encode(&mut head);
+        suite.hash_parts(&[&head, &p])
     }
 
     /// Decodes one receipt strictly.
@@ -138,9 +142,9 @@ impl Receipt {
 
 impl Encodable for Receipt {
     fn encode(&self, out: &mut dyn alloy_rlp::BufMut) {
-        let mut v = Vec::new();
-        list_into(&self.payload(), &mut v);
-        out.put_slice(&v);
+        let p = self.payload();
+        alloy_rlp::Header { list: true, payload_length: p.len() }.encode(out);
+        out.put_slice(&p);
     }
     fn length(&self) -> usize {
         let p = self.payload().len();

@@ -491,3 +491,20 @@ fn an_empty_sealer_list_certifies_nothing() {
     let block = Block { header, ..block };
     assert_eq!(block.verify_certificate(CryptoSuite::Ecdsa, &[]), Err(CertificateError::NoSealers));
 }
+
+/// The incremental builder gives exactly `merkle_root` for every tree size (0 to 300, which
+/// covers every pattern of promoted nodes up to nine levels), in both suites.
+#[test]
+fn merkle_builder_matches_merkle_root() {
+    use jinlian_primitives::{MerkleBuilder, merkle_root};
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        let items: Vec<B256> = (0..300u64).map(|i| suite.hash(&i.to_be_bytes())).collect();
+        for n in 0..=items.len() {
+            let mut b = MerkleBuilder::new(suite);
+            for it in &items[..n] {
+                b.push(it);
+            }
+            assert_eq!(b.finish(), merkle_root(suite, &items[..n]), "{suite:?}, {n} items");
+        }
+    }
+}
