@@ -203,7 +203,8 @@ pub(crate) fn halt_status(reason: &HaltReason) -> u32 {
 /// Rules: every transaction must name the configured chain id (and, for consortium
 /// transactions, the group id); Ethereum envelopes must carry the sender's next nonce;
 /// consortium transactions must have `height ≤ blockLimit < height + 1000` and a `randomid`
-/// the sender has not used in a still-valid transaction. A transaction breaking a rule makes
+/// the sender has not used in a still-valid transaction (records of used `randomid`s are
+/// pruned once their blockLimit has passed). A transaction breaking a rule makes
 /// the block invalid ([`ExecError::InvalidTx`]); a transaction that runs and fails (revert,
 /// out of gas) gets a receipt with its status. No fees are charged: gas price is zero inside
 /// the EVM, so zero-balance accounts can send; value transfers still need balance.
@@ -233,6 +234,8 @@ fn execute_into(
     let mut cumulative = 0u64;
     let mut random_ids: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let mut seen_random = BTreeSet::new();
+    // (sender ‖ randomid) records by the blockLimit after which they can be pruned.
+    let mut expiring: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut deployers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for (index, rtx) in txs.iter().enumerate() {
         let tx = &rtx.tx;
@@ -274,18 +277,13 @@ fn execute_into(
                 if !seen_random.insert(key.clone()) || parent.get(&key)?.is_some() {
                     return Err(invalid(index, "randomid already used by this sender"));
                 }
+                expiring.entry(c.block_limit).or_default().extend_from_slice(&key[1..]);
                 random_ids.insert(key, c.block_limit.to_be_bytes().to_vec());
                 // Consortium transactions are not ordered by nonce; they take the next one.
                 evm.db().basic(sender).map_err(db_error)?.map_or(0, |a| a.nonce)
             }
             _ => tx.nonce().unwrap_or_default(),
         };
-        if matches!(tx.to(), TxKind::Create) && !crate::system::may_deploy(parent, &sender)? {
-            return Err(invalid(
-                index,
-                format!("{sender} has no permission to deploy contracts (_sys_tables_)"),
-            ));
-        }
         let tx_type = match tx.body() {
             TxBody::Eip2930(_) => 1,
             TxBody::Eip1559(_) => 2,
@@ -319,11 +317,16 @@ fn execute_into(
         // A transaction from an account frozen in the parent state, or calling a contract
         // frozen there, does not run: the sender's nonce is used by an empty self-call and
         // the receipt says AccountFrozen (FISCO status 31) or ContractFrozen (30).
+        // A deployment by an account the `_sys_tables_` whitelist leaves out is refused the
+        // same way, with NoDeployPermission (18).
         let frozen = if any_frozen_accounts && crate::system::is_account_frozen(parent, &sender)? {
             Some(status::ACCOUNT_FROZEN)
         } else {
             match tx.to() {
                 TxKind::Call(to) if evm.is_frozen(to)? => Some(status::CONTRACT_FROZEN),
+                TxKind::Create if !crate::system::may_deploy(parent, &sender)? => {
+                    Some(status::NO_DEPLOY_PERMISSION)
+                }
                 _ => None,
             }
         };
@@ -402,6 +405,26 @@ fn execute_into(
     }
     for (k, v) in random_ids.into_iter().chain(deployers) {
         writes.insert(k, Some(v));
+    }
+    // Replay records whose blockLimit has passed can never match a valid transaction again:
+    // the records with blockLimit `height - 1` go now (every height prunes its predecessor),
+    // and this block's records join the lists of their blockLimits.
+    for (limit, mut list) in expiring {
+        let key = keys::random_expiry(limit);
+        if let Some(mut old) = parent.get(&key)? {
+            old.append(&mut list);
+            list = old;
+        }
+        writes.insert(key, Some(list));
+    }
+    if let Some(expired_at) = block.height.checked_sub(1) {
+        let key = keys::random_expiry(expired_at);
+        if let Some(list) = parent.get(&key)? {
+            for record in list.chunks_exact(keys::RANDOM_ID_RECORD) {
+                writes.insert([&[b'r'], record].concat(), None);
+            }
+            writes.insert(key, None);
+        }
     }
     let consensus_key = keys::account(&crate::system::CONSENSUS);
     let touched =

@@ -21,7 +21,8 @@ pub struct StateError(pub String);
 impl revm::database_interface::DBErrorMarker for StateError {}
 
 /// State keys. One flat keyspace: `a‖address` accounts, `s‖address‖slot` storage, `c‖hash`
-/// code, `r‖sender‖randomid` consortium replay protection.
+/// code, `r‖sender‖randomid` consortium replay protection, and `x‖blockLimit` the lists that
+/// prune those records once their blockLimit has passed.
 pub mod keys {
     use alloy_primitives::{Address, B256, U256};
 
@@ -47,6 +48,18 @@ pub mod keys {
         let mut k = Vec::with_capacity(33);
         k.push(b'c');
         k.extend_from_slice(hash.as_slice());
+        k
+    }
+
+    /// Length of a `randomid` record key without its `r` prefix (sender ‖ randomid).
+    pub const RANDOM_ID_RECORD: usize = 20 + 32;
+
+    /// The list of `randomid` records (sender ‖ randomid, concatenated) whose blockLimit is
+    /// `block_limit`, pruned at height `block_limit + 1`.
+    pub fn random_expiry(block_limit: u64) -> Vec<u8> {
+        let mut k = Vec::with_capacity(9);
+        k.push(b'x');
+        k.extend_from_slice(&block_limit.to_be_bytes());
         k
     }
 

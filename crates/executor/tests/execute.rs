@@ -225,6 +225,22 @@ fn consortium_replay_rules() {
     let again = [consortium(&k, 7, 25, to, vec![2])];
     let err = execute_block(&c, &state, &ctx(11, out.state_root), &again).unwrap_err();
     assert!(err.to_string().contains("randomid"), "{err}");
+    // Records are pruned once their blockLimit (20) has passed: at height 21 they go, and the
+    // randomid is free again (a transaction with blockLimit 20 could not be valid any more).
+    let record = jinlian_executor::state::keys::random_id(&k.address(), &U256::from(7));
+    assert!(state.entries.contains_key(&record));
+    let mut h = 11;
+    while h <= 21 {
+        let out = execute_block(&c, &state, &ctx(h, B256::ZERO), &[]).unwrap();
+        apply(&mut state, &out);
+        h += 1;
+        assert_eq!(state.entries.contains_key(&record), h <= 21, "after height {}", h - 1);
+    }
+    let expiry = jinlian_executor::state::keys::random_expiry(20);
+    assert!(!state.entries.contains_key(&expiry));
+    let reuse = [consortium(&k, 7, 30, to, vec![3])];
+    let out = execute_block(&c, &state, &ctx(22, B256::ZERO), &reuse).unwrap();
+    assert_eq!(out.receipts.len(), 1);
     // Wrong group.
     let mut g = c.clone();
     g.group_id = 2;

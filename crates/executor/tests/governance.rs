@@ -10,7 +10,6 @@ use common::{Chain, artifact, cfg};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::system::governance::*;
 use jinlian_executor::system::*;
-use jinlian_executor::*;
 use jinlian_primitives::{Receipt, RecoveredTx, status};
 use std::cell::Cell;
 
@@ -280,13 +279,14 @@ fn operators_hold_the_deploy_whitelist() {
     assert_eq!(code(&r[2]), i64::from(CODE_COMMITTEE_MEMBER_CANNOT_BE_OPERATOR));
     assert_eq!(code(&r[3]), i64::from(CODE_INVALID_REQUEST_PERMISSION_DENIED));
     assert_eq!(whitelist(&chain.state, tables::DEPLOY).unwrap(), vec![op.address()]);
-    // The operator deploys; anyone else's deployment makes the block invalid.
-    let r = chain.run(&[tx(&chain, &op, TxKind::Create, artifact("Probe"))]);
+    // The operator deploys; anyone else's deployment gets NoDeployPermission (18).
+    let r = chain.run(&[
+        tx(&chain, &op, TxKind::Create, artifact("Probe")),
+        tx(&chain, &dev, TxKind::Create, artifact("Probe")),
+    ]);
     assert!(r[0].contract_address.is_some());
-    let bad = tx(&chain, &dev, TxKind::Create, artifact("Probe"));
-    let err =
-        execute_block(&chain.cfg, &chain.state, &common::ctx(chain.next()), &[bad]).unwrap_err();
-    assert!(err.to_string().contains("permission to deploy"), "{err}");
+    assert_eq!(r[1].status, status::NO_DEPLOY_PERMISSION);
+    assert!(r[1].contract_address.is_none());
     let r = chain.run(&[gov(
         &chain,
         &admin,

@@ -9,7 +9,7 @@ use common::{cfg, ctx};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::system::*;
 use jinlian_executor::*;
-use jinlian_primitives::RecoveredTx;
+use jinlian_primitives::{RecoveredTx, status};
 
 mod common;
 
@@ -125,10 +125,17 @@ fn deployment_needs_permission_once_the_deploy_whitelist_has_rows() {
     )
     .unwrap();
     state.apply(&out.write_set);
-    let err =
+    // A deployment by someone else is included with NoDeployPermission (18): nothing is
+    // created, and the sender's nonce is used so the transaction cannot be replayed.
+    let out =
         execute_block(&cfg(), &state, &ctx(2), &[tx(&other, 3, 2, TxKind::Create, init.clone())])
-            .unwrap_err();
-    assert!(err.to_string().contains("permission to deploy"), "{err}");
+            .unwrap();
+    assert_eq!(out.receipts[0].status, status::NO_DEPLOY_PERMISSION);
+    assert_eq!(out.receipts[0].contract_address, None);
+    let mut after = state.clone();
+    after.apply(&out.write_set);
+    assert_eq!(after.account(&other.address()).unwrap().nonce, 1);
+    assert!(!out.write_set.iter().any(|(k, _)| k.first() == Some(&b'c')), "no code stored");
     assert!(
         execute_block(&cfg(), &state, &ctx(2), &[tx(&admin, 4, 2, TxKind::Create, init)]).is_ok()
     );
