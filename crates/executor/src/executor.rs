@@ -421,7 +421,7 @@ fn execute_into(
         let key = keys::random_expiry(expired_at);
         if let Some(list) = parent.get(&key)? {
             for record in list.chunks_exact(keys::RANDOM_ID_RECORD) {
-                writes.insert([&[b'r'], record].concat(), None);
+                writes.insert([b"r".as_slice(), record].concat(), None);
             }
             writes.insert(key, None);
         }
