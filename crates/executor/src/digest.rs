@@ -89,16 +89,23 @@ impl<'scope> Sink<'scope> {
             return Sink::Inline(Box::new(Digest::new(suite, txs)));
         }
         let (send, recv) = sync_channel::<Vec<Receipt>>(32);
-        let worker = scope.spawn(move || {
-            let mut d = Digest::new(suite, txs);
-            for batch in recv {
-                for r in batch {
-                    d.add(r);
+        let spawned = std::thread::Builder::new().name("jinlian-receipts".into()).spawn_scoped(
+            scope,
+            move || {
+                let mut d = Digest::new(suite, txs);
+                for batch in recv {
+                    for r in batch {
+                        d.add(r);
+                    }
                 }
-            }
-            d
-        });
-        Sink::Worker { batch: Vec::with_capacity(BATCH), send, worker }
+                d
+            },
+        );
+        match spawned {
+            Ok(worker) => Sink::Worker { batch: Vec::with_capacity(BATCH), send, worker },
+            // No thread to be had (resource limits): digest inline, same result.
+            Err(_) => Sink::Inline(Box::new(Digest::new(suite, txs))),
+        }
     }
 
     pub(crate) fn push(&mut self, r: Receipt) {

@@ -32,7 +32,7 @@ use revm::handler::{
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::interpreter::interpreter_action::{FrameInit, FrameInput};
 use revm::interpreter::{
-    CallInputs, CallOutcome, CreateInputs, Gas, InstructionResult, InterpreterResult,
+    CallInputs, CallOutcome, CreateInputs, CreateOutcome, Gas, InstructionResult, InterpreterResult,
 };
 use revm::{Context, DatabaseCommit, MainBuilder, MainContext};
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ type Inner<'a> = revm::context::Evm<
     JinlianContext<'a>,
     (),
     EthInstructions<EthInterpreter, JinlianContext<'a>>,
-    SystemPrecompiles,
+    SystemPrecompiles<'a>,
     EthFrame,
 >;
 
@@ -97,7 +97,8 @@ pub(crate) fn build_evm<'a>(
             30,
         );
     }
-    let rules = CallRules { parent, suite: cfg.suite, targets: HashMap::new() };
+    let rules =
+        CallRules { parent, suite: cfg.suite, targets: HashMap::new(), deployers: HashMap::new() };
     Ok((JinlianEvm { inner, rules }, cfg))
 }
 
@@ -124,13 +125,18 @@ impl<'a> JinlianEvm<'a> {
         result
     }
 
-    /// Whether calls to `a` are refused because it is frozen in the parent state.
-    pub(crate) fn is_frozen(&mut self, a: Address) -> Result<bool, ExecError> {
-        match self.rules.classify(a) {
-            Ok(t) => Ok(matches!(t, Target::Frozen)),
-            Err(ContextError::Db(EvmDatabaseError::Database(e))) => Err(ExecError::State(e)),
-            Err(e) => Err(ExecError::Evm(format!("{e:?}"))),
-        }
+    /// Whether a transaction from `origin` calling `a` is refused because `a` (or the
+    /// version a CNS name at `a` routes `origin` to) is frozen in the parent state.
+    pub(crate) fn is_frozen(&mut self, a: Address, origin: &Address) -> Result<bool, ExecError> {
+        let map = |e: ContextError<DbErr>| match e {
+            ContextError::Db(EvmDatabaseError::Database(e)) => ExecError::State(e),
+            e => ExecError::Evm(format!("{e:?}")),
+        };
+        let t = match self.rules.classify(a).map_err(map)? {
+            Target::Name(route) => self.rules.classify(route.resolve(origin)).map_err(map)?,
+            t => t,
+        };
+        Ok(matches!(t, Target::Frozen))
     }
 
     /// The state under execution (with the transactions committed so far).
@@ -152,6 +158,8 @@ struct CallRules<'a> {
     suite: CryptoSuite,
     /// Addresses already classified in this block or call.
     targets: HashMap<Address, Target>,
+    /// Deploy permission of accounts already asked in this block or call.
+    deployers: HashMap<Address, bool>,
 }
 
 fn db_err(e: StateError) -> ContextError<DbErr> {
@@ -237,9 +245,33 @@ impl CallRules<'_> {
         &mut self,
         ctx: &mut JinlianContext<'_>,
         inputs: &mut CreateInputs,
-    ) -> Result<(), ContextError<DbErr>> {
+    ) -> Result<Option<CreateOutcome>, ContextError<DbErr>> {
+        // Deploying needs the `_sys_tables_` whitelist, through a factory as directly: the
+        // account that sent the transaction is the one deploying.
+        let origin = {
+            use revm::context_interface::Transaction as _;
+            ctx.tx().caller()
+        };
+        if !self.may_deploy(&origin)? {
+            let reason =
+                format!("Permission: {origin} may not deploy contracts (_sys_tables_ whitelist)");
+            let data =
+                alloy_sol_types::SolError::abi_encode(&alloy_sol_types::Revert::from(reason));
+            return Ok(Some(CreateOutcome {
+                result: InterpreterResult {
+                    result: InstructionResult::Revert,
+                    gas: Gas::new_with_regular_gas_and_reservoir(
+                        inputs.gas_limit(),
+                        inputs.reservoir(),
+                    ),
+                    output: Bytes::from(data),
+                },
+                address: None,
+                charged_create_state_gas: inputs.charged_create_state_gas(),
+            }));
+        }
         if self.suite != CryptoSuite::Sm {
-            return Ok(());
+            return Ok(None);
         }
         let caller = inputs.caller();
         let address = match inputs.scheme() {
@@ -251,10 +283,19 @@ impl CallRules<'_> {
                 let code_hash = self.suite.hash(inputs.init_code());
                 create2_address(self.suite, &caller, B256::from(salt), &code_hash)
             }
-            revm::context_interface::CreateScheme::Custom { .. } => return Ok(()),
+            revm::context_interface::CreateScheme::Custom { .. } => return Ok(None),
         };
         inputs.set_scheme(revm::context_interface::CreateScheme::Custom { address });
-        Ok(())
+        Ok(None)
+    }
+
+    fn may_deploy(&mut self, who: &Address) -> Result<bool, ContextError<DbErr>> {
+        if let Some(ok) = self.deployers.get(who) {
+            return Ok(*ok);
+        }
+        let ok = crate::system::may_deploy(self.parent, who).map_err(db_err)?;
+        self.deployers.insert(*who, ok);
+        Ok(ok)
     }
 }
 
@@ -285,7 +326,7 @@ pub fn create2_address(
 impl<'a> EvmTr for JinlianEvm<'a> {
     type Context = JinlianContext<'a>;
     type Instructions = EthInstructions<EthInterpreter, JinlianContext<'a>>;
-    type Precompiles = SystemPrecompiles;
+    type Precompiles = SystemPrecompiles<'a>;
     type Frame = EthFrame;
 
     fn all(
@@ -315,7 +356,11 @@ impl<'a> EvmTr for JinlianEvm<'a> {
                     return Ok(ItemOrResult::Result(FrameResult::Call(outcome)));
                 }
             }
-            FrameInput::Create(inputs) => self.rules.on_create(&mut self.inner.ctx, inputs)?,
+            FrameInput::Create(inputs) => {
+                if let Some(outcome) = self.rules.on_create(&mut self.inner.ctx, inputs)? {
+                    return Ok(ItemOrResult::Result(FrameResult::Create(outcome)));
+                }
+            }
             FrameInput::Empty => {}
         }
         self.inner.frame_init(init)
@@ -329,6 +374,21 @@ impl<'a> EvmTr for JinlianEvm<'a> {
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextError<DbErr>> {
+        // A contract created by this transaction (directly or by a factory) gets the sending
+        // account as its first ContractLifeCycle manager. The write joins the journal of the
+        // frame that receives the result, so it is undone if that frame reverts.
+        if let FrameResult::Create(outcome) = &result
+            && let (Some(created), true) = (outcome.address, outcome.result.result.is_ok())
+        {
+            let origin = {
+                use revm::context_interface::Transaction as _;
+                self.inner.ctx.tx().caller()
+            };
+            let (slot, value) = crate::system::deployer_slot(&created, &origin);
+            let journal = self.inner.ctx.journal_mut();
+            journal.load_account(crate::system::LIFECYCLE)?;
+            journal.sstore(crate::system::LIFECYCLE, slot, value)?;
+        }
         self.inner.frame_return_result(result)
     }
 }

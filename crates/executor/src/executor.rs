@@ -231,12 +231,19 @@ fn execute_into(
     let cfg = &cfg;
 
     let any_frozen_accounts = crate::system::governance::any_frozen_accounts(parent)?;
+    if let Some(limit) = crate::system::config_at(parent, "tx_count_limit", block.height)?
+        && txs.len() as u64 > limit
+    {
+        return Err(invalid(
+            limit as usize,
+            format!("the block has {} transactions; tx_count_limit is {limit}", txs.len()),
+        ));
+    }
     let mut cumulative = 0u64;
     let mut random_ids: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     let mut seen_random = BTreeSet::new();
     // (sender ‖ randomid) records by the blockLimit after which they can be pruned.
     let mut expiring: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-    let mut deployers: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for (index, rtx) in txs.iter().enumerate() {
         let tx = &rtx.tx;
         let sender = rtx.sender;
@@ -244,6 +251,16 @@ fn execute_into(
             return Err(invalid(
                 index,
                 format!("chain id {:?} != {}", tx.chain_id(), cfg.chain_id),
+            ));
+        }
+        if tx.gas_limit() > block.gas_limit.saturating_sub(cumulative) {
+            return Err(invalid(
+                index,
+                format!(
+                    "gas limit {} exceeds the block's remaining gas {}",
+                    tx.gas_limit(),
+                    block.gas_limit.saturating_sub(cumulative)
+                ),
             ));
         }
         if tx.gas_limit() > cfg.tx_gas_limit {
@@ -323,7 +340,7 @@ fn execute_into(
             Some(status::ACCOUNT_FROZEN)
         } else {
             match tx.to() {
-                TxKind::Call(to) if evm.is_frozen(to)? => Some(status::CONTRACT_FROZEN),
+                TxKind::Call(to) if evm.is_frozen(to, &sender)? => Some(status::CONTRACT_FROZEN),
                 TxKind::Create if !crate::system::may_deploy(parent, &sender)? => {
                     Some(status::NO_DEPLOY_PERMISSION)
                 }
@@ -362,11 +379,6 @@ fn execute_into(
                 (halt_status(&reason), Bytes::new(), None, Vec::new())
             }
         };
-        if let (TxKind::Create, Some(created)) = (tx.to(), contract_address)
-            && status == status::OK
-        {
-            deployers.push(crate::system::deployer_entry(&created, &sender));
-        }
         sink.push(Receipt {
             status,
             gas_used,
@@ -403,7 +415,7 @@ fn execute_into(
     for (hash, code) in changes.contracts {
         writes.insert(keys::code(&hash), Some(code.original_bytes().to_vec()));
     }
-    for (k, v) in random_ids.into_iter().chain(deployers) {
+    for (k, v) in random_ids {
         writes.insert(k, Some(v));
     }
     // Replay records whose blockLimit has passed can never match a valid transaction again:

@@ -50,6 +50,8 @@ pub const MAX_CALLERS: usize = 100;
 const WRITE_GAS: u64 = 30_000;
 const WORD_GAS: u64 = 20_000;
 const READ_WORD_GAS: u64 = 200;
+/// Gas per version or caller a read walks (a few storage words each).
+const ITEM_GAS: u64 = 1_000;
 
 sol! {
     /// FISCO BCOS 2.x CNSPrecompiled, plus Jinlian's routing.
@@ -179,11 +181,7 @@ pub(super) fn run<CTX: ContextTr>(
     let gas_limit = inputs.gas_limit;
     let db = |e: <CTX::Db as revm::Database>::Error| format!("CNS storage: {e}");
     let Ok(call) = Call::abi_decode(data) else {
-        return Ok(revert(
-            GET_GAS.min(gas_limit),
-            "CNS: unknown function or bad arguments",
-            reservoir,
-        ));
+        return Ok(revert(GET_GAS, "CNS: unknown function or bad arguments", reservoir));
     };
     let oog = || Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
     let name = match &call {
@@ -198,7 +196,7 @@ pub(super) fn run<CTX: ContextTr>(
         Call::resolve(c) => c.name.clone(),
     };
     if name.is_empty() || name.len() > MAX_NAME {
-        return Ok(revert(GET_GAS.min(gas_limit), "CNS: a name must be 1 to 128 bytes", reservoir));
+        return Ok(revert(GET_GAS, "CNS: a name must be 1 to 128 bytes", reservoir));
     }
     let j = ctx.journal_mut();
     let base = name_base(&name);
@@ -225,7 +223,7 @@ pub(super) fn run<CTX: ContextTr>(
     match call {
         Call::nameAddress(_) => {
             let out = ICns::nameAddressCall::abi_encode_returns(&name_address(&name));
-            return Ok(output(GET_GAS.min(gas_limit), out, reservoir));
+            return Ok(output(GET_GAS, out, reservoir));
         }
         Call::getContractAddress(c) => {
             let index = if c.version.is_empty() {
@@ -238,7 +236,7 @@ pub(super) fn run<CTX: ContextTr>(
                 None => Address::ZERO,
             };
             let out = ICns::getContractAddressCall::abi_encode_returns(&a);
-            return Ok(output(GET_GAS.min(gas_limit), out, reservoir));
+            return Ok(output(GET_GAS, out, reservoir));
         }
         Call::selectByName(_) | Call::selectByNameAndVersion(_) => {
             let only = match &call {
@@ -249,19 +247,28 @@ pub(super) fn run<CTX: ContextTr>(
                 Some(v) => index_of(j, v)?.into_iter().collect(),
                 None => (0..count).collect(),
             };
-            let mut gas = GET_GAS;
+            // The price of the whole answer is known from the lengths before any text is read.
+            let mut gas = GET_GAS.saturating_add(ITEM_GAS.saturating_mul(indices.len() as u64));
+            if gas > gas_limit {
+                return oog();
+            }
+            for &i in &indices {
+                let e = entry_base(&name, i);
+                for kind in [b"version".as_slice(), b"abi".as_slice()] {
+                    let len = j.sload(CNS, text_slot(e, kind)).map_err(db)?.data;
+                    let words = len.saturating_to::<u64>().min(MAX_ABI as u64).div_ceil(32);
+                    gas = gas.saturating_add(READ_WORD_GAS.saturating_mul(words));
+                }
+                if gas > gas_limit {
+                    return oog();
+                }
+            }
             let mut entries = Vec::new();
             for i in indices {
                 let e = entry_base(&name, i);
                 let version =
                     super::load_bytes(j, CNS, text_slot(e, b"version"), MAX_NAME).map_err(db)?;
                 let abi = super::load_bytes(j, CNS, text_slot(e, b"abi"), MAX_ABI).map_err(db)?;
-                gas = gas.saturating_add(
-                    READ_WORD_GAS * (2 + (version.len() as u64 + abi.len() as u64).div_ceil(32)),
-                );
-                if gas > gas_limit {
-                    return oog();
-                }
                 entries.push(Entry {
                     version: String::from_utf8_lossy(&version).into_owned(),
                     address: address_at(j, i)?,
@@ -285,6 +292,14 @@ pub(super) fn run<CTX: ContextTr>(
             let out = ICns::selectByNameCall::abi_encode_returns(&json);
             return Ok(output(gas, out, reservoir));
         }
+        Call::getRoute(_) | Call::resolve(_)
+            if ITEM_GAS
+                .saturating_mul(callers_set(&name).len(j).map_err(db)?.min(MAX_CALLERS as u64))
+                .saturating_add(GET_GAS)
+                > gas_limit =>
+        {
+            return oog();
+        }
         Call::getRoute(_) => {
             let callers = callers_set(&name).members(j, MAX_CALLERS as u64).map_err(db)?;
             let out = ICns::getRouteCall::abi_encode_returns(&ICns::getRouteReturn {
@@ -292,9 +307,10 @@ pub(super) fn run<CTX: ContextTr>(
                 primary: version_at(j, primary1)?,
                 canary: version_at(j, canary1)?,
                 percent: if canary1.is_zero() { U256::ZERO } else { percent },
-                callers,
+                callers: callers.clone(),
             });
-            return Ok(output(GET_GAS.min(gas_limit), out, reservoir));
+            let read = GET_GAS + ITEM_GAS * callers.len() as u64;
+            return Ok(output(read, out, reservoir));
         }
         Call::resolve(c) => {
             let a = if primary1.is_zero() {
@@ -313,7 +329,7 @@ pub(super) fn run<CTX: ContextTr>(
                 Route { name: name.clone(), primary, canary, callers }.resolve(&c.caller)
             };
             let out = ICns::resolveCall::abi_encode_returns(&a);
-            return Ok(output(GET_GAS.min(gas_limit), out, reservoir));
+            return Ok(output(GET_GAS + ITEM_GAS * MAX_CALLERS as u64, out, reservoir));
         }
         _ => {}
     }
@@ -382,8 +398,18 @@ pub(super) fn run<CTX: ContextTr>(
                 j.sstore(CNS, base + U256::from(1), U256::from_be_slice(origin.as_slice()))
                     .map_err(db)?;
                 j.sstore(CNS, base + U256::from(2), U256::from(1)).map_err(db)?;
-                super::store_bytes(j, CNS, addr_name_slot(&name_address(&name)), name.as_bytes())
-                    .map_err(db)?;
+                let at = name_address(&name);
+                super::store_bytes(j, CNS, addr_name_slot(&at), name.as_bytes()).map_err(db)?;
+                // The name's address looks like a contract (nonce 1, code 0xfe, as the system
+                // accounts): Solidity's extcodesize check before a call passes, and value
+                // sent through the name does not pay for creating an account.
+                j.load_account(at).map_err(db)?;
+                let marker = alloy_primitives::Bytes::from_static(&[0xfe]);
+                j.set_code(at, revm::bytecode::Bytecode::new_raw(marker));
+                {
+                    use revm::context_interface::journaled_state::account::JournaledAccountTr;
+                    j.load_account_mut(at).map_err(db)?.data.bump_nonce();
+                }
             }
             // FISCO returns the number of rows written.
             ret(gas, 1)

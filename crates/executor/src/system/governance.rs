@@ -65,6 +65,12 @@ pub const VOTE_LIFETIME: u64 = 10 * crate::executor::BLOCK_LIMIT_WINDOW;
 pub const DEFAULT_THRESHOLD: u64 = 50;
 
 const WRITE_GAS: u64 = 50_000;
+/// Gas per member, voter or list entry a call reads (a few storage words each).
+const ITEM_GAS: u64 = 1_000;
+/// Gas for loading an arbitrary account (EIP-2929 cold account access).
+const ACCOUNT_GAS: u64 = 2_600;
+/// Largest committee, and most operators.
+pub const MAX_MEMBERS: u64 = 1000;
 
 sol! {
     /// FISCO BCOS 2.5+ ChainGovernancePrecompiled.
@@ -217,13 +223,15 @@ pub(super) fn run<CTX: ContextTr>(
     let db = |e: <CTX::Db as revm::Database>::Error| format!("ChainGovernance storage: {e}");
     let Ok(call) = Call::abi_decode(data) else {
         return Ok(revert(
-            GET_GAS.min(gas_limit),
+            GET_GAS,
             "ChainGovernance: unknown function or bad arguments",
             reservoir,
         ));
     };
     let j = ctx.journal_mut();
-    let read = GET_GAS.min(gas_limit);
+    let oog = || Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    // What a read costs is known before its body is read: a fixed part plus the entries.
+    let read_cost = |items: u64| GET_GAS.saturating_add(ITEM_GAS.saturating_mul(items));
     let threshold = {
         let t = j.sload(GOVERNANCE, threshold_slot()).map_err(db)?.data;
         if t.is_zero() { DEFAULT_THRESHOLD } else { t.saturating_to::<u64>() - 1 }
@@ -234,6 +242,10 @@ pub(super) fn run<CTX: ContextTr>(
     };
     match &call {
         Call::listCommitteeMembers(_) => {
+            let read = read_cost(committee().len(j).map_err(db)?.min(MAX_MEMBERS));
+            if read > gas_limit {
+                return oog();
+            }
             let mut rows = Vec::new();
             for m in committee().members(j, 1000).map_err(db)? {
                 rows.push(serde_json::json!({
@@ -246,6 +258,10 @@ pub(super) fn run<CTX: ContextTr>(
             return Ok(output(read, out, reservoir));
         }
         Call::listOperators(_) => {
+            let read = read_cost(operators().len(j).map_err(db)?.min(MAX_MEMBERS));
+            if read > gas_limit {
+                return oog();
+            }
             let rows: Vec<_> = operators()
                 .members(j, 1000)
                 .map_err(db)?
@@ -260,12 +276,14 @@ pub(super) fn run<CTX: ContextTr>(
             ));
         }
         Call::queryThreshold(_) => {
+            let read = GET_GAS;
             let out = IChainGovernance::queryThresholdCall::abi_encode_returns(&I256::from_raw(
                 U256::from(threshold),
             ));
             return Ok(output(read, out, reservoir));
         }
         Call::queryCommitteeMemberWeight(c) => {
+            let read = GET_GAS;
             let member = committee().contains(j, &c.user).map_err(db)?;
             let ret = if member {
                 IChainGovernance::queryCommitteeMemberWeightReturn {
@@ -282,6 +300,14 @@ pub(super) fn run<CTX: ContextTr>(
             return Ok(output(read, out, reservoir));
         }
         Call::queryVotesOfMember(c) => {
+            let mut voters_count = 0u64;
+            for motion in [Motion::Grant, Motion::Revoke, Motion::Weight] {
+                voters_count += voters(motion, &c.user).len(j).map_err(db)?.min(MAX_MEMBERS);
+            }
+            let read = read_cost(voters_count);
+            if read > gas_limit {
+                return oog();
+            }
             let mut obj = serde_json::Map::new();
             for motion in [Motion::Grant, Motion::Revoke, Motion::Weight] {
                 obj.insert(motion.key().into(), ballots(j, motion, &c.user).map_err(db)?.into());
@@ -291,6 +317,12 @@ pub(super) fn run<CTX: ContextTr>(
             return Ok(output(read, out, reservoir));
         }
         Call::queryVotesOfThreshold(_) => {
+            let read = read_cost(
+                voters(Motion::Threshold, &Address::ZERO).len(j).map_err(db)?.min(MAX_MEMBERS),
+            );
+            if read > gas_limit {
+                return oog();
+            }
             let mut obj = serde_json::Map::new();
             obj.insert(
                 Motion::Threshold.key().into(),
@@ -301,6 +333,10 @@ pub(super) fn run<CTX: ContextTr>(
             return Ok(output(read, out, reservoir));
         }
         Call::getAccountStatus(c) => {
+            let read = GET_GAS + ACCOUNT_GAS;
+            if read > gas_limit {
+                return oog();
+            }
             let text = if frozen().contains(j, &c.account).map_err(db)? {
                 "The account has been frozen"
             } else if account_exists(j, &c.account).map_err(db)? {
@@ -315,22 +351,25 @@ pub(super) fn run<CTX: ContextTr>(
     }
     if inputs.is_static {
         return Ok(revert(
-            WRITE_GAS.min(gas_limit),
+            GET_GAS,
             "ChainGovernance: changes cannot run in a static call",
             reservoir,
         ));
     }
-    if gas_limit < WRITE_GAS {
-        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    // A change may tally every member's ballot (or walk the operators): its price covers that.
+    let members = committee().len(j).map_err(db)?;
+    let write =
+        WRITE_GAS.saturating_add(ITEM_GAS.saturating_mul(members + 1)).saturating_add(ACCOUNT_GAS);
+    if gas_limit < write {
+        return oog();
     }
     let ret = |code: i32| {
         Ok(output(
-            WRITE_GAS,
+            write,
             IChainGovernance::grantCommitteeMemberCall::abi_encode_returns(&int(code)),
             reservoir,
         ))
     };
-    let members = committee().len(j).map_err(db)?;
     let is_member = committee().contains(j, origin).map_err(db)?;
     // With no committee, the access whitelist decides; with one, membership does.
     let governs = if members == 0 { rights.access } else { is_member };
@@ -351,7 +390,19 @@ pub(super) fn run<CTX: ContextTr>(
             if operators().contains(j, &c.user).map_err(db)? {
                 return ret(CODE_OPERATOR_CANNOT_BE_COMMITTEE_MEMBER);
             }
+            if members >= MAX_MEMBERS {
+                return Ok(revert(
+                    write,
+                    "ChainGovernance: the committee has 1000 members",
+                    reservoir,
+                ));
+            }
             if members == 0 {
+                // From now on the committee alone holds the governed whitelists: whoever was
+                // on them before (the bootstrapping admin included) leaves them.
+                for t in [tables::ACCESS, tables::CONFIG, tables::CONSENSUS] {
+                    table_set(t).clear(j).map_err(db)?;
+                }
                 apply(j, Motion::Grant, c.user, U256::ZERO).map_err(db)?;
                 return ret(1);
             }
@@ -416,6 +467,9 @@ pub(super) fn run<CTX: ContextTr>(
             if committee().contains(j, &c.user).map_err(db)? {
                 return ret(CODE_COMMITTEE_MEMBER_CANNOT_BE_OPERATOR);
             }
+            if operators().len(j).map_err(db)? >= MAX_MEMBERS {
+                return Ok(revert(write, "ChainGovernance: there are 1000 operators", reservoir));
+            }
             if !operators().insert(j, &c.user).map_err(db)? {
                 return ret(CODE_OPERATOR_EXIST);
             }
@@ -446,8 +500,25 @@ pub(super) fn run<CTX: ContextTr>(
             if account.is_zero() || super::SYSTEM_CONTRACTS.contains(&account) {
                 return ret(CODE_INVALID_ACCOUNT_ADDRESS);
             }
+            if freeze
+                && (committee().contains(j, &account).map_err(db)?
+                    || operators().contains(j, &account).map_err(db)?)
+            {
+                return Ok(revert(
+                    write,
+                    "ChainGovernance: committee members and operators cannot be frozen (revoke them first)",
+                    reservoir,
+                ));
+            }
             if !account_exists(j, &account).map_err(db)? {
                 return ret(CODE_ACCOUNT_NOT_EXIST);
+            }
+            if freeze && has_code(j, &account).map_err(db)? {
+                return Ok(revert(
+                    write,
+                    "ChainGovernance: freezeAccount freezes accounts; freeze contracts with ContractLifeCycle (0x1007)",
+                    reservoir,
+                ));
             }
             if freeze {
                 if !frozen().insert(j, &account).map_err(db)? {
@@ -464,6 +535,10 @@ pub(super) fn run<CTX: ContextTr>(
 
 fn account_exists<J: JournalTr>(j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
     Ok(!j.load_account(*who)?.data.info.is_empty())
+}
+
+fn has_code<J: JournalTr>(j: &mut J, who: &Address) -> Result<bool, DbError<J>> {
+    Ok(j.load_account_with_code(*who)?.data.info.code.as_ref().is_some_and(|c| !c.is_empty()))
 }
 
 /// The unexpired ballots on `(motion, target)` as FISCO-style JSON rows.
@@ -547,6 +622,10 @@ fn apply<J: JournalTr>(
     let governed = [tables::ACCESS, tables::CONFIG, tables::CONSENSUS];
     match motion {
         Motion::Grant => {
+            // The target may have become an operator while the vote ran: roles stay apart.
+            if operators().contains(j, &target)? {
+                return Ok(());
+            }
             committee().insert(j, &target)?;
             for t in governed {
                 table_set(t).insert(j, &target)?;

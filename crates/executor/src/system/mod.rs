@@ -22,10 +22,11 @@ use alloy_sol_types::{SolCall, SolError, SolInterface, sol};
 use revm::context::Cfg;
 use revm::context_interface::{ContextTr, JournalTr};
 use revm::handler::{EthPrecompiles, PrecompileProvider};
-use revm::interpreter::{CallInputs, InterpreterResult};
+use revm::interpreter::{CallInputs, CallScheme, InterpreterResult};
 use revm::precompile::PrecompileOutput;
 use revm::primitives::AddressSet;
 use revm::primitives::hardfork::SpecId;
+use std::collections::HashMap;
 
 /// SystemConfig (FISCO 2.x address).
 pub const SYSTEM_CONFIG: Address = address!("0000000000000000000000000000000000001000");
@@ -90,6 +91,10 @@ pub const CODE_INVALID_CONFIG: i32 = -51300;
 /// Gas charged by a SystemConfig write and read (fixed, like a storage write and read).
 const SET_GAS: u64 = 25_000;
 pub(crate) const GET_GAS: u64 = 3_000;
+/// Gas per entry a list read returns (a few storage words each).
+pub(crate) const LIST_ITEM_GAS: u64 = 1_000;
+/// Most entries in one whitelist or one contract's manager list.
+pub const MAX_LIST: u64 = 1000;
 
 sol! {
     /// FISCO BCOS 2.x SystemConfigPrecompiled.
@@ -144,9 +149,17 @@ fn config_base(key: &str) -> U256 {
 fn pack(value: &str) -> U256 {
     let mut w = [0u8; 32];
     let b = value.as_bytes();
-    w[..b.len()].copy_from_slice(b);
-    w[31] = b.len() as u8;
+    let len = b.len().min(31);
+    w[..len].copy_from_slice(&b[..len]);
+    w[31] = len as u8;
     U256::from_be_bytes(w)
+}
+
+/// The canonical form of a valid configuration value (`"007"` and `"+7"` parse as 7 and are
+/// stored as `"7"`, so a stored value is at most 20 digits), or `None` if invalid.
+pub fn normalise_config(key: &str, value: &str) -> Option<String> {
+    let v = value.trim();
+    check_config(key, v).then(|| v.parse::<u64>().map(|n| n.to_string()).ok()).flatten()
 }
 
 fn unpack(word: U256) -> Option<String> {
@@ -268,44 +281,62 @@ pub fn install_genesis(state: &mut MemState, config: &[(&str, &str)]) {
     state.entries.insert(keys::code(&code_hash), code.to_vec());
     for (k, v) in config {
         let base = config_base(k);
-        state
-            .entries
-            .insert(keys::storage(&SYSTEM_CONFIG, &base), pack(v).to_be_bytes::<32>().to_vec());
+        let value = normalise_config(k, v).unwrap_or_else(|| v.to_string());
+        state.entries.insert(
+            keys::storage(&SYSTEM_CONFIG, &base),
+            pack(&value).to_be_bytes::<32>().to_vec(),
+        );
     }
 }
 
 /// Ethereum's precompiles plus ours.
-#[derive(Debug)]
-pub struct SystemPrecompiles {
+pub struct SystemPrecompiles<'a> {
     eth: EthPrecompiles,
     warm: AddressSet,
     height: u64,
-    /// Whitelists of the parent state: permission changes apply from the next block.
-    whitelists: Vec<(&'static str, Vec<Address>)>,
+    /// Permissions are those of the parent state: changes apply from the next block.
+    parent: &'a dyn StateView,
+    /// Whether each whitelist of the parent state has entries (empty: anyone may act).
+    guarded: Vec<(&'static str, bool)>,
+    /// Parent-state whitelist rows already looked up in this block.
+    rows: HashMap<(&'static str, Address), bool>,
 }
 
-impl SystemPrecompiles {
+impl std::fmt::Debug for SystemPrecompiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemPrecompiles").field("height", &self.height).finish_non_exhaustive()
+    }
+}
+
+impl<'a> SystemPrecompiles<'a> {
     /// The precompiles for a block at `height` on `parent` (writes record `height + 1` as
     /// enable number; permissions are those of the parent state).
-    pub fn new(spec: SpecId, height: u64, parent: &dyn StateView) -> Result<Self, StateError> {
+    pub fn new(spec: SpecId, height: u64, parent: &'a dyn StateView) -> Result<Self, StateError> {
         let eth = EthPrecompiles::new(spec);
         let mut warm = eth.warm_addresses().clone();
         for a in SYSTEM_CONTRACTS {
             warm.insert(a);
         }
-        let whitelists = tables::ALL
+        let guarded = tables::ALL
             .iter()
-            .map(|t| Ok((*t, whitelist(parent, t)?)))
+            .map(|t| Ok((*t, !read_slot(parent, PERMISSION, table_set(t).count_slot())?.is_zero())))
             .collect::<Result<_, StateError>>()?;
-        Ok(Self { eth, warm, height, whitelists })
+        Ok(Self { eth, warm, height, parent, guarded, rows: HashMap::new() })
     }
 
-    /// Whether `origin` may act on `table`: anyone while its whitelist is empty (FISCO 2.x).
-    fn allowed(&self, table: &str, origin: &Address) -> bool {
-        self.whitelists
-            .iter()
-            .find(|(t, _)| *t == table)
-            .is_none_or(|(_, list)| list.is_empty() || list.contains(origin))
+    /// Whether `who` may act on `table`: anyone while its whitelist is empty (FISCO 2.x), else
+    /// its members.
+    fn allowed(&mut self, table: &'static str, who: &Address) -> Result<bool, String> {
+        if !self.guarded.iter().any(|(t, g)| *t == table && *g) {
+            return Ok(true);
+        }
+        if let Some(ok) = self.rows.get(&(table, *who)) {
+            return Ok(*ok);
+        }
+        let row = table_set(table).row_slot(who);
+        let ok = !read_slot(self.parent, PERMISSION, row).map_err(|e| e.to_string())?.is_zero();
+        self.rows.insert((table, *who), ok);
+        Ok(ok)
     }
 }
 
@@ -395,7 +426,7 @@ pub(crate) fn revert(gas: u64, reason: &str, reservoir: u64) -> PrecompileOutput
     PrecompileOutput::revert(gas, Bytes::from(data), reservoir)
 }
 
-impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for SystemPrecompiles {
+impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for SystemPrecompiles<'_> {
     type Output = InterpreterResult;
 
     fn set_spec(&mut self, spec: SpecId) -> bool {
@@ -417,25 +448,49 @@ impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for System
             return <EthPrecompiles as PrecompileProvider<CTX>>::run(&mut self.eth, ctx, inputs);
         }
         let data = inputs.input.as_bytes(ctx).to_vec();
-        let origin = {
-            use revm::context_interface::Transaction as _;
-            ctx.tx().caller()
-        };
+        let reservoir = inputs.reservoir;
+        // System contracts act for their direct caller (msg.sender), never for tx.origin, so a
+        // contract a privileged account calls cannot borrow its rights; and they must be
+        // called, not borrowed as code (DELEGATECALL/CALLCODE would act for the caller's
+        // caller). They hold no value.
+        if matches!(inputs.scheme, CallScheme::DelegateCall | CallScheme::CallCode) {
+            let why = "system contracts must be called with CALL or STATICCALL";
+            let out = revert(0, why, reservoir);
+            return Ok(Some(revm::handler::precompile_output_to_interpreter_result(
+                out,
+                inputs.gas_limit,
+            )));
+        }
+        if inputs.gas_limit < GET_GAS {
+            let out = PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir);
+            return Ok(Some(revm::handler::precompile_output_to_interpreter_result(
+                out,
+                inputs.gas_limit,
+            )));
+        }
+        if inputs.transfers_value() && !inputs.call_value().is_zero() {
+            let out = revert(GET_GAS, "system contracts take no value", reservoir);
+            return Ok(Some(revm::handler::precompile_output_to_interpreter_result(
+                out,
+                inputs.gas_limit,
+            )));
+        }
+        let sender = inputs.caller;
         let out = if addr == SYSTEM_CONFIG {
-            let ok = self.allowed(tables::CONFIG, &origin);
+            let ok = self.allowed(tables::CONFIG, &sender)?;
             system_config(ctx, &data, inputs, self.height, ok)?
         } else if addr == CONSENSUS {
-            consensus(ctx, &data, inputs, self.allowed(tables::CONSENSUS, &origin))?
+            consensus(ctx, &data, inputs, self.allowed(tables::CONSENSUS, &sender)?)?
         } else if addr == LIFECYCLE {
-            lifecycle(ctx, &data, inputs, &origin)?
+            lifecycle(ctx, &data, inputs, &sender)?
         } else if addr == CNS {
-            let ok = self.allowed(tables::CNS, &origin);
-            cns::run(ctx, &data, inputs, &origin, ok, self.height)?
+            let ok = self.allowed(tables::CNS, &sender)?;
+            cns::run(ctx, &data, inputs, &sender, ok, self.height)?
         } else if addr == GOVERNANCE {
-            let rights = governance::Rights { access: self.allowed(tables::ACCESS, &origin) };
-            governance::run(ctx, &data, inputs, &origin, rights, self.height)?
+            let rights = governance::Rights { access: self.allowed(tables::ACCESS, &sender)? };
+            governance::run(ctx, &data, inputs, &sender, rights, self.height)?
         } else {
-            permission(ctx, &data, inputs, self.allowed(tables::ACCESS, &origin))?
+            permission(ctx, &data, inputs, self.allowed(tables::ACCESS, &sender)?)?
         };
         Ok(Some(revm::handler::precompile_output_to_interpreter_result(out, inputs.gas_limit)))
     }
@@ -455,11 +510,7 @@ fn system_config<CTX: ContextTr>(
     let reservoir = inputs.reservoir;
     let db = |e: <CTX::Db as revm::Database>::Error| format!("system config storage: {e}");
     let Ok(call) = ISystemConfig::ISystemConfigCalls::abi_decode(data) else {
-        return Ok(revert(
-            GET_GAS.min(inputs.gas_limit),
-            "SystemConfig: unknown function or bad arguments",
-            reservoir,
-        ));
+        return Ok(revert(GET_GAS, "SystemConfig: unknown function or bad arguments", reservoir));
     };
     match call {
         ISystemConfig::ISystemConfigCalls::setValueByKey(c) => {
@@ -482,15 +533,14 @@ fn system_config<CTX: ContextTr>(
                 return Ok(output(SET_GAS, ret, reservoir));
             }
             let key = c.key.trim().to_ascii_lowercase();
-            let value = c.value.trim();
-            if !check_config(&key, value) {
+            let Some(value) = normalise_config(&key, &c.value) else {
                 let ret =
                     ISystemConfig::setValueByKeyCall::abi_encode_returns(&CODE_INVALID_CONFIG);
                 return Ok(output(SET_GAS, ret, reservoir));
-            }
+            };
             let base = config_base(&key);
             let journal = ctx.journal_mut();
-            journal.sstore(SYSTEM_CONFIG, base, pack(value)).map_err(db)?;
+            journal.sstore(SYSTEM_CONFIG, base, pack(&value)).map_err(db)?;
             journal
                 .sstore(SYSTEM_CONFIG, base + U256::from(1), U256::from(height + 1))
                 .map_err(db)?;
@@ -545,11 +595,7 @@ fn consensus<CTX: ContextTr>(
     let reservoir = inputs.reservoir;
     let db = |e: <CTX::Db as revm::Database>::Error| format!("consensus storage: {e}");
     let Ok(call) = IConsensus::IConsensusCalls::abi_decode(data) else {
-        return Ok(revert(
-            GET_GAS.min(inputs.gas_limit),
-            "Consensus: unknown function or bad arguments",
-            reservoir,
-        ));
+        return Ok(revert(GET_GAS, "Consensus: unknown function or bad arguments", reservoir));
     };
     if inputs.gas_limit < NODE_GAS {
         return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
@@ -566,9 +612,15 @@ fn consensus<CTX: ContextTr>(
         IConsensus::IConsensusCalls::addObserver(c) => (&c.nodeID, Some(2u8)),
         IConsensus::IConsensusCalls::remove(c) => (&c.nodeID, None),
     };
+    // Removing or demoting a node counts the sealers: the price covers walking the list.
+    let nodes = ctx.journal_mut().sload(CONSENSUS, LIST).map_err(db)?.data.saturating_to::<u64>();
+    let gas = NODE_GAS + LIST_ITEM_GAS * nodes.min(MAX_LIST);
+    if inputs.gas_limit < gas {
+        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    }
     let ret = |code: i32| {
         let v = alloy_primitives::I256::try_from(code).unwrap_or_default();
-        Ok(output(NODE_GAS, IConsensus::addSealerCall::abi_encode_returns(&v), reservoir))
+        Ok(output(gas, IConsensus::addSealerCall::abi_encode_returns(&v), reservoir))
     };
     if !allowed {
         return ret(CODE_PERMISSION_DENIED);
@@ -614,6 +666,9 @@ fn consensus<CTX: ContextTr>(
             }
             if index1.is_zero() {
                 // A new member: append it to the list.
+                if nodes >= MAX_LIST {
+                    return Ok(revert(gas, "Consensus: a group has at most 1000 nodes", reservoir));
+                }
                 let count = j.sload(CONSENSUS, LIST).map_err(db)?.data;
                 let base = list_base() + count * U256::from(2);
                 j.sstore(CONSENSUS, base, U256::from_be_slice(&id[..32])).map_err(db)?;
@@ -824,10 +879,11 @@ pub fn whitelist(state: &dyn StateView, table: &str) -> Result<Vec<Address>, Sta
     table_set(table).read(state)
 }
 
-/// Whether `who` may deploy contracts in a state (the `_sys_tables_` whitelist).
+/// Whether `who` may deploy contracts in a state (the `_sys_tables_` whitelist): two reads.
 pub fn may_deploy(state: &dyn StateView, who: &Address) -> Result<bool, StateError> {
-    let list = whitelist(state, tables::DEPLOY)?;
-    Ok(list.is_empty() || list.contains(who))
+    let set = table_set(tables::DEPLOY);
+    Ok(read_slot(state, PERMISSION, set.count_slot())?.is_zero()
+        || !read_slot(state, PERMISSION, set.row_slot(who))?.is_zero())
 }
 
 const PERM_GAS: u64 = 30_000;
@@ -841,11 +897,7 @@ fn permission<CTX: ContextTr>(
     let reservoir = inputs.reservoir;
     let db = |e: <CTX::Db as revm::Database>::Error| format!("permission storage: {e}");
     let Ok(call) = IPermission::IPermissionCalls::abi_decode(data) else {
-        return Ok(revert(
-            GET_GAS.min(inputs.gas_limit),
-            "Permission: unknown function or bad arguments",
-            reservoir,
-        ));
+        return Ok(revert(GET_GAS, "Permission: unknown function or bad arguments", reservoir));
     };
     if inputs.gas_limit < PERM_GAS {
         return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
@@ -857,8 +909,16 @@ fn permission<CTX: ContextTr>(
     let (table, addr, grant) = match call {
         IPermission::IPermissionCalls::queryByName(c) => {
             let table = c.table_name.trim().to_string();
+            let len = table_set(&table).len(ctx.journal_mut()).map_err(db)?.min(MAX_LIST);
+            let read = GET_GAS + LIST_ITEM_GAS * len;
+            if read > inputs.gas_limit {
+                return Ok(PrecompileOutput::halt(
+                    revm::precompile::PrecompileHalt::OutOfGas,
+                    reservoir,
+                ));
+            }
             let rows: Vec<String> = table_set(&table)
-                .members(ctx.journal_mut(), 1000)
+                .members(ctx.journal_mut(), MAX_LIST)
                 .map_err(db)?
                 .iter()
                 .map(|a| {
@@ -870,7 +930,7 @@ fn permission<CTX: ContextTr>(
                 .collect();
             let json = format!("[{}]", rows.join(","));
             return Ok(output(
-                GET_GAS,
+                read,
                 IPermission::queryByNameCall::abi_encode_returns(&json),
                 reservoir,
             ));
@@ -902,6 +962,13 @@ fn permission<CTX: ContextTr>(
         return ret(CODE_COMMITTEE_PERMISSION);
     }
     if grant {
+        if set.len(j).map_err(db)? >= MAX_LIST {
+            return Ok(revert(
+                PERM_GAS,
+                "Permission: a whitelist holds at most 1000 accounts",
+                reservoir,
+            ));
+        }
         if !set.insert(j, &who).map_err(db)? {
             return ret(CODE_ROW_EXISTS);
         }
@@ -923,10 +990,10 @@ fn managers_name(contract: &Address) -> String {
     format!("managers.{contract:x}")
 }
 
-/// The state entry recording `deployer` as the creator (first manager) of `contract`.
-pub fn deployer_entry(contract: &Address, deployer: &Address) -> (Vec<u8>, Vec<u8>) {
-    let key = keys::storage(&LIFECYCLE, &lifecycle_slot("deployer", contract));
-    (key, U256::from_be_slice(deployer.as_slice()).to_be_bytes::<32>().to_vec())
+/// The ContractLifeCycle slot and value recording `deployer` as the creator (first manager)
+/// of `contract`.
+pub(crate) fn deployer_slot(contract: &Address, deployer: &Address) -> (U256, U256) {
+    (lifecycle_slot("deployer", contract), U256::from_be_slice(deployer.as_slice()))
 }
 
 /// Whether `contract` is frozen in a state (calls to it fail with status 30).
@@ -948,7 +1015,7 @@ fn lifecycle<CTX: ContextTr>(
     let db = |e: <CTX::Db as revm::Database>::Error| format!("lifecycle storage: {e}");
     let Ok(call) = Call::abi_decode(data) else {
         return Ok(revert(
-            GET_GAS.min(inputs.gas_limit),
+            GET_GAS,
             "ContractLifeCycle: unknown function or bad arguments",
             reservoir,
         ));
@@ -989,14 +1056,21 @@ fn lifecycle<CTX: ContextTr>(
             return Ok(output(GET_GAS, out, reservoir));
         }
         Call::listManager(_) => {
-            let mut list = set.members(j, 1000).map_err(db)?;
+            let read = GET_GAS + LIST_ITEM_GAS * set.len(j).map_err(db)?.min(MAX_LIST);
+            if read > inputs.gas_limit {
+                return Ok(PrecompileOutput::halt(
+                    revm::precompile::PrecompileHalt::OutOfGas,
+                    reservoir,
+                ));
+            }
+            let mut list = set.members(j, MAX_LIST).map_err(db)?;
             if !deployer.is_zero() && !list.contains(&deployer) {
                 list.insert(0, deployer);
             }
             let out = IContractLifeCycle::listManagerCall::abi_encode_returns(
                 &IContractLifeCycle::listManagerReturn { _0: int(0), _1: list },
             );
-            return Ok(output(GET_GAS, out, reservoir));
+            return Ok(output(read, out, reservoir));
         }
         _ => {}
     }
@@ -1021,6 +1095,13 @@ fn lifecycle<CTX: ContextTr>(
             ret(0)
         }
         Call::grantManager(c) => {
+            if set.len(j).map_err(db)? >= MAX_LIST {
+                return Ok(revert(
+                    LIFECYCLE_GAS,
+                    "ContractLifeCycle: a contract has at most 1000 managers",
+                    reservoir,
+                ));
+            }
             if c.userAddr == deployer || !set.insert(j, &c.userAddr).map_err(db)? {
                 return ret(CODE_ROW_EXISTS);
             }
