@@ -109,10 +109,13 @@ pub enum ExecError {
         /// Why.
         reason: String,
     },
-    /// The state could not be read; stop.
+    /// The state could not be read; stop. This is a local failure, not evidence that the
+    /// block is invalid: a node must not vote against a block because of it.
     #[error(transparent)]
     State(#[from] StateError),
-    /// The EVM failed in a way that is not the transaction's fault.
+    /// The EVM failed in a way that is not the transaction's fault (including a storage error
+    /// met inside a system contract). Like `State`, a local failure: retry or stop, never
+    /// judge the block by it.
     #[error("evm: {0}")]
     Evm(String),
 }

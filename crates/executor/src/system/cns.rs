@@ -13,8 +13,10 @@
 //! origins (`setRoute`; an origin's bucket is H(name ‖ origin) mod 100, so each caller
 //! stays on one side while the percentage holds). `setRoute(name, v, 100)` makes `v` the
 //! primary and ends the canary. Whoever inserted a name first owns it: only the owner adds
-//! versions and changes routes (and only accounts the `_sys_cns_` whitelist allows, when it
-//! has entries). Routes apply from the next block, like every system change.
+//! versions and changes routes (and only callers the `_sys_cns_` whitelist allows, when it
+//! has entries). Routes apply from the next block, like every system change; the `resolve`
+//! and `getRoute` views show the route as written (in the block of a change, calls still go
+//! where the parent state's route sends them).
 
 use super::{
     AddressSetStore, CODE_PERMISSION_DENIED, GET_GAS, int, output, read_slot, revert, slot_of,
