@@ -1,9 +1,11 @@
 //! Native system contracts at FISCO BCOS 2.x addresses, run as stateful precompiles.
 //!
-//! So far: **SystemConfig** at `0x1000` — `setValueByKey(string,string) returns (int32)` and
-//! `getValueByKey(string) returns (string, int256)` with FISCO's keys, validation and return
-//! codes. A value set in block `h` is stored with enable number `h + 1` and the executor reads
-//! it when it starts a block, so every node switches at the same height.
+//! SystemConfig `0x1000`, Consensus `0x1003`, [`cns`] `0x1004`, Permission `0x1005`,
+//! ContractLifeCycle `0x1007` and [`governance`] (ChainGovernance) `0x1008`, with FISCO 2.x
+//! ABIs and return codes. Every change applies from the next block: a configuration value set
+//! in block `h` is stored with enable number `h + 1`, and permissions, names and freezes are
+//! read from the parent state. They act for their direct caller (`msg.sender`), price every
+//! read by what it walks, and cap every list (see ARCHITECTURE.md, "Execution").
 //!
 //! A system contract keeps its tables in its own account's storage, so they are part of the
 //! state diff and the state root. Those accounts must exist (nonce 1) from genesis, or the
