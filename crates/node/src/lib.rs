@@ -1,0 +1,5 @@
+//! Jinlian's node: generating a chain for real hosts (CAs, node certificates, keys, genesis,
+//! configuration), and — being built — the TLS network, the transaction pool, the consensus
+//! host, block sync and a minimal RPC.
+
+pub mod pki;
