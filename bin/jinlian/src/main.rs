@@ -1,17 +1,19 @@
 //! `jinlian`: the command-line entry point of the Jinlian consortium blockchain.
 //!
-//! Subcommands so far: `keygen` (node and account keys for either crypto suite) and `sim`
-//! (the deterministic consensus simulator). Later issues add `up`, `node`, `chain new`,
-//! `console`, `bench` and the rest.
+//! Subcommands so far: `keygen` (node and account keys for either crypto suite), `chain new`
+//! and `chain add-node` (a chain's CAs, certificates, keys, genesis and configurations for
+//! real hosts) and `sim` (the deterministic consensus simulator). Later issues add `node`,
+//! `up`, `console`, `bench` and the rest.
 
 #![allow(clippy::print_stdout)] // a command-line program prints its results
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use jinlian_crypto::{CryptoSuite, KeyFile, KeyPair};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod chain_cmd;
 mod sim;
 
 /// Jinlian (金链): a consortium blockchain with BFT finality, EVM contracts and both
@@ -41,6 +43,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Generate and extend chains for real hosts (CAs, node certificates, keys, genesis,
+    /// configuration).
+    #[command(subcommand)]
+    Chain(chain_cmd::ChainCommand),
     /// Run the deterministic consensus simulator over a range of seeds.
     ///
     /// Each run drives N replicas of the real PBFT code through a safety phase with the
@@ -81,6 +87,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Keygen { sm, out, json } => keygen(sm, &out, json),
+        Command::Chain(c) => chain_cmd::run(c),
         Command::Sim { seeds, seed, sealers, byzantine, faults, txs, sm, trace } => {
             sim::run(sim::Args { seeds, seed, sealers, byzantine, faults, txs, sm, trace })
         }
@@ -99,7 +106,14 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
     if to_stdout {
         std::io::stdout().lock().write_all(contents.as_bytes())?;
     } else {
-        write_private_file(out, contents.as_bytes())?;
+        jinlian_node::files::write_private_file(out, contents.as_bytes()).map_err(|e| {
+            // Point at the flag that chooses the path.
+            if e.to_string().contains("refusing to overwrite") {
+                e.context("refusing to overwrite a key file (choose another path with --out)")
+            } else {
+                e
+            }
+        })?;
     }
     let shown = if to_stdout { "standard output".to_string() } else { out.display().to_string() };
     let report = if json {
@@ -127,58 +141,4 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
     };
     printed
         .with_context(|| format!("the key was saved to {shown}, but printing its summary failed"))
-}
-
-/// Writes `path` with mode 0600, atomically, refusing to replace anything that exists. The
-/// contents go to a temporary file in the same directory first and are hard-linked into
-/// place, so a failed write (disk full) never leaves a partial key file behind.
-fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
-    if path.is_dir() {
-        bail!("{} is a directory; give the path of the key file to create", path.display());
-    }
-    if path.symlink_metadata().is_ok() {
-        bail!(
-            "{} already exists; refusing to overwrite a key file (choose another path with --out)",
-            path.display()
-        );
-    }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !parent.is_dir() {
-        bail!("directory {} does not exist; create it first", parent.display());
-    }
-    let name = path.file_name().context("the key file path has no file name")?;
-    let tmp = parent.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = write_new_file(&tmp, contents).and_then(|()| {
-        std::fs::hard_link(&tmp, path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                anyhow::anyhow!(
-                    "{} already exists; refusing to overwrite a key file (choose another path with --out)",
-                    path.display()
-                )
-            } else {
-                anyhow::Error::new(e).context(format!("cannot create {}", path.display()))
-            }
-        })
-    });
-    // The temporary name is ours alone (create_new); remove it whatever happened.
-    let _ = std::fs::remove_file(&tmp);
-    result
-}
-
-fn write_new_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file =
-        options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(contents).with_context(|| format!("cannot write {}", path.display()))?;
-    file.sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
-    Ok(())
 }

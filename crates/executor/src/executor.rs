@@ -452,20 +452,7 @@ fn execute_into(
         None
     };
     let write_set: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes.into_iter().collect();
-    let suite = cfg.suite;
-    let mut encoded = Vec::new();
-    for (k, v) in &write_set {
-        k.as_slice().encode(&mut encoded);
-        match v {
-            Some(v) => {
-                1u8.encode(&mut encoded);
-                v.as_slice().encode(&mut encoded);
-            }
-            None => 0u8.encode(&mut encoded),
-        }
-    }
-    let state_root =
-        suite.hash_parts(&[block.parent_state_root.as_slice(), suite.hash(&encoded).as_slice()]);
+    let state_root = state_root(cfg.suite, block.parent_state_root, &write_set);
     let digested = sink.finish()?;
     Ok(BlockOutcome {
         receipts: digested.receipts,
@@ -498,4 +485,25 @@ pub(crate) fn tx_error(e: &InvalidTransaction) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// `H(parent_root ‖ H(rlp(write set)))`: each entry is its key, then 1 and the value or 0
+/// for a deletion, RLP-encoded, in key order.
+pub fn state_root(
+    suite: CryptoSuite,
+    parent_root: B256,
+    write_set: &[(Vec<u8>, Option<Vec<u8>>)],
+) -> B256 {
+    let mut encoded = Vec::new();
+    for (k, v) in write_set {
+        k.as_slice().encode(&mut encoded);
+        match v {
+            Some(v) => {
+                1u8.encode(&mut encoded);
+                v.as_slice().encode(&mut encoded);
+            }
+            None => 0u8.encode(&mut encoded),
+        }
+    }
+    suite.hash_parts(&[parent_root.as_slice(), suite.hash(&encoded).as_slice()])
 }

@@ -30,6 +30,7 @@ pub use call::{AccountOverride, CallOutcome, CallRequest, EstimateError, call, e
 pub use evm::{create_address, create2_address};
 pub use executor::{
     BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
+    state_root,
 };
 pub use revm::primitives::hardfork::SpecId;
 pub use state::{AccountRecord, MemState, StateError, StateView};

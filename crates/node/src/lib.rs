@@ -2,4 +2,8 @@
 //! configuration), and — being built — the TLS network, the transaction pool, the consensus
 //! host, block sync and a minimal RPC.
 
+pub mod chain;
+pub mod config;
+pub mod files;
+pub mod genesis;
 pub mod pki;

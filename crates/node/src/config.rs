@@ -1,0 +1,127 @@
+//! A node's `config.toml`. Relative paths are relative to the file's directory, so a node's
+//! directory can be copied anywhere as a whole.
+
+use anyhow::{Context, Result, ensure};
+use jinlian_crypto::PublicKey;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Largest frame a peer may send, unless the configuration says otherwise (16 MiB: a block
+/// of 10,000 transactions of ~1 KiB fits).
+pub const DEFAULT_MAX_FRAME: usize = 16 * 1024 * 1024;
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Identity and files of the node.
+    pub node: NodeSection,
+    /// Peer-to-peer network.
+    pub network: NetworkSection,
+    /// TLS files.
+    pub tls: TlsSection,
+    /// JSON-RPC.
+    pub rpc: RpcSection,
+}
+
+/// `[node]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// A name for logs.
+    pub name: String,
+    /// The node's consensus key (a `jinlian keygen` key file; its public key is the node id).
+    pub key: PathBuf,
+    /// The group's `genesis.json`.
+    pub genesis: PathBuf,
+    /// Where the ledger lives.
+    pub data_dir: PathBuf,
+    /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a tracing filter).
+    #[serde(default = "default_log")]
+    pub log_level: String,
+}
+
+fn default_log() -> String {
+    "info".to_string()
+}
+
+/// `[network]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Address to listen on for peers.
+    pub listen: SocketAddr,
+    /// Peers to dial (`host:port`).
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// Node ids never admitted (FISCO's certificate blacklist).
+    #[serde(default)]
+    pub blacklist: Vec<PublicKey>,
+    /// If not empty, only these node ids are admitted.
+    #[serde(default)]
+    pub whitelist: Vec<PublicKey>,
+    /// Largest frame accepted from a peer, bytes.
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: usize,
+}
+
+fn default_max_frame() -> usize {
+    DEFAULT_MAX_FRAME
+}
+
+/// `[tls]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The chain CA certificate.
+    pub ca: PathBuf,
+    /// The agency CA certificate.
+    pub agency: PathBuf,
+    /// This node's certificate.
+    pub cert: PathBuf,
+    /// This node's TLS private key.
+    pub key: PathBuf,
+}
+
+/// `[rpc]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcSection {
+    /// Address of the JSON-RPC server (HTTP and WebSocket).
+    pub listen: SocketAddr,
+}
+
+impl NodeConfig {
+    /// Reads `config.toml`, resolving relative paths against its directory.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the node configuration {}", path.display()))?;
+        let mut cfg: NodeConfig = toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid node configuration", path.display()))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for p in [
+            &mut cfg.node.key,
+            &mut cfg.node.genesis,
+            &mut cfg.node.data_dir,
+            &mut cfg.tls.ca,
+            &mut cfg.tls.agency,
+            &mut cfg.tls.cert,
+            &mut cfg.tls.key,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        ensure!(
+            (1024..=256 * 1024 * 1024).contains(&cfg.network.max_frame_bytes),
+            "network.max_frame_bytes must be between 1 KiB and 256 MiB"
+        );
+        Ok(cfg)
+    }
+
+    /// The TOML text of this configuration.
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+}
