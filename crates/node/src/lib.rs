@@ -7,3 +7,4 @@ pub mod config;
 pub mod files;
 pub mod genesis;
 pub mod pki;
+pub mod pool;

@@ -1,0 +1,297 @@
+//! The transaction pool: transactions whose signature was checked once, at admission (by the
+//! RPC or network task that received them, in parallel), waiting for a block.
+//!
+//! Admission applies the executor's validity rules against the latest state, so a proposal
+//! built from the pool is valid: chain and group id, gas limit, the consortium envelope's
+//! blockLimit window and unused randomid, the Ethereum envelope's nonce (not below the
+//! account's, at most 1,000 ahead). The pool is bounded by count and bytes; it refuses
+//! rather than grows. Packing takes transactions in arrival order, Ethereum ones only when
+//! their nonce is the sender's next.
+
+use alloy_primitives::{Address, B256, U256};
+use jinlian_executor::state::{AccountRecord, keys};
+use jinlian_executor::{BLOCK_LIMIT_WINDOW, StateError, StateView};
+use jinlian_primitives::{RecoveredTx, TxBody};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// How far ahead of the account's nonce an Ethereum transaction may be.
+pub const MAX_NONCE_GAP: u64 = 1000;
+
+/// Why a transaction was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    /// Already committed.
+    #[error("transaction {0} is already in the chain")]
+    InChain(B256),
+    /// For another chain.
+    #[error("transaction for chain id {got:?}; this chain's id is {want}")]
+    WrongChain {
+        /// The transaction's.
+        got: Option<u64>,
+        /// Ours.
+        want: u64,
+    },
+    /// For another group.
+    #[error("transaction for group {got}; this node serves group {want} (InvalidGroupId)")]
+    WrongGroup {
+        /// The transaction's.
+        got: u64,
+        /// Ours.
+        want: u64,
+    },
+    /// Over `tx_gas_limit`.
+    #[error("gas limit {got} exceeds tx_gas_limit {limit}")]
+    GasLimit {
+        /// The transaction's.
+        got: u64,
+        /// The chain's.
+        limit: u64,
+    },
+    /// blockLimit outside the window.
+    #[error(
+        "blockLimit {got} is outside [{from}, {to}) (BlockLimitCheckFail): use the current block number + up to 1000"
+    )]
+    BlockLimit {
+        /// The transaction's.
+        got: u64,
+        /// First valid.
+        from: u64,
+        /// First invalid.
+        to: u64,
+    },
+    /// randomid reused.
+    #[error("randomid already used by this sender (NonceCheckFail)")]
+    RandomIdUsed,
+    /// Nonce below the account's.
+    #[error("nonce {got} is below the account's next nonce {next}")]
+    NonceTooLow {
+        /// The transaction's.
+        got: u64,
+        /// The account's.
+        next: u64,
+    },
+    /// Nonce too far ahead.
+    #[error("nonce {got} is more than {MAX_NONCE_GAP} ahead of the account's next nonce {next}")]
+    NonceTooHigh {
+        /// The transaction's.
+        got: u64,
+        /// The account's.
+        next: u64,
+    },
+    /// The pool is full.
+    #[error("the transaction pool is full ({0} transactions); try again later")]
+    Full(usize),
+    /// The state could not be read.
+    #[error("{0}")]
+    State(String),
+}
+
+impl From<StateError> for Reject {
+    fn from(e: StateError) -> Self {
+        Reject::State(e.0)
+    }
+}
+
+/// What admission depends on besides the transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Group id.
+    pub group_id: u64,
+    /// Height of the next block.
+    pub next_height: u64,
+    /// `tx_gas_limit` in force.
+    pub tx_gas_limit: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    tx: RecoveredTx,
+    seq: u64,
+    size: usize,
+}
+
+/// The pool.
+#[derive(Debug)]
+pub struct Pool {
+    max_txs: usize,
+    max_bytes: usize,
+    txs: HashMap<B256, Entry>,
+    order: BTreeMap<u64, B256>,
+    next_seq: u64,
+    bytes: usize,
+    random_ids: HashSet<(Address, U256)>,
+}
+
+fn account_nonce(state: &dyn StateView, who: &Address) -> Result<u64, StateError> {
+    Ok(match state.get(&keys::account(who))? {
+        Some(v) => AccountRecord::decode_bytes(&v)?.nonce,
+        None => 0,
+    })
+}
+
+impl Pool {
+    /// An empty pool holding at most `max_txs` transactions and `max_bytes` of them.
+    pub fn new(max_txs: usize, max_bytes: usize) -> Self {
+        Self {
+            max_txs,
+            max_bytes,
+            txs: HashMap::new(),
+            order: BTreeMap::new(),
+            next_seq: 0,
+            bytes: 0,
+            random_ids: HashSet::new(),
+        }
+    }
+
+    /// Number of transactions.
+    pub fn len(&self) -> usize {
+        self.txs.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+    }
+
+    /// Whether the pool holds `hash`.
+    pub fn contains(&self, hash: &B256) -> bool {
+        self.txs.contains_key(hash)
+    }
+
+    /// The sender the pool recorded for `hash` (checked at admission).
+    pub fn sender_of(&self, hash: &B256) -> Option<Address> {
+        self.txs.get(hash).map(|e| e.tx.sender)
+    }
+
+    /// Admits a transaction whose signature has been checked. `Ok(false)`: already pooled.
+    pub fn admit(
+        &mut self,
+        tx: RecoveredTx,
+        rules: &Rules,
+        state: &dyn StateView,
+        in_chain: impl Fn(&B256) -> Result<bool, StateError>,
+    ) -> Result<bool, Reject> {
+        let hash = tx.tx.hash();
+        if self.txs.contains_key(&hash) {
+            return Ok(false);
+        }
+        if in_chain(&hash)? {
+            return Err(Reject::InChain(hash));
+        }
+        let t = &tx.tx;
+        if t.chain_id() != Some(rules.chain_id) {
+            return Err(Reject::WrongChain { got: t.chain_id(), want: rules.chain_id });
+        }
+        if t.gas_limit() > rules.tx_gas_limit {
+            return Err(Reject::GasLimit { got: t.gas_limit(), limit: rules.tx_gas_limit });
+        }
+        let mut random = None;
+        match t.body() {
+            TxBody::Consortium(c) => {
+                if c.group_id != rules.group_id {
+                    return Err(Reject::WrongGroup { got: c.group_id, want: rules.group_id });
+                }
+                let (from, to) =
+                    (rules.next_height, rules.next_height.saturating_add(BLOCK_LIMIT_WINDOW));
+                if c.block_limit < from || c.block_limit >= to {
+                    return Err(Reject::BlockLimit { got: c.block_limit, from, to });
+                }
+                let key = (tx.sender, c.random_id);
+                if self.random_ids.contains(&key)
+                    || state.get(&keys::random_id(&tx.sender, &c.random_id))?.is_some()
+                {
+                    return Err(Reject::RandomIdUsed);
+                }
+                random = Some(key);
+            }
+            _ => {
+                let next = account_nonce(state, &tx.sender)?;
+                let got = t.nonce().unwrap_or_default();
+                if got < next {
+                    return Err(Reject::NonceTooLow { got, next });
+                }
+                if got - next > MAX_NONCE_GAP {
+                    return Err(Reject::NonceTooHigh { got, next });
+                }
+            }
+        }
+        let size = t.encoded().len();
+        if self.txs.len() >= self.max_txs || self.bytes + size > self.max_bytes {
+            return Err(Reject::Full(self.txs.len()));
+        }
+        if let Some(key) = random {
+            self.random_ids.insert(key);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.order.insert(seq, hash);
+        self.bytes += size;
+        self.txs.insert(hash, Entry { tx, seq, size });
+        Ok(true)
+    }
+
+    /// Up to `limit` transactions for a block, in arrival order; an Ethereum transaction only
+    /// when its nonce is its sender's next (counting the transactions packed before it).
+    pub fn pack(
+        &self,
+        limit: usize,
+        state: &dyn StateView,
+    ) -> Result<Vec<RecoveredTx>, StateError> {
+        let mut next: HashMap<Address, u64> = HashMap::new();
+        let mut out = Vec::new();
+        for hash in self.order.values() {
+            if out.len() >= limit {
+                break;
+            }
+            let Some(e) = self.txs.get(hash) else { continue };
+            let sender = e.tx.sender;
+            let expected = match next.get(&sender) {
+                Some(n) => *n,
+                None => account_nonce(state, &sender)?,
+            };
+            let take = match e.tx.tx.body() {
+                TxBody::Consortium(_) => true,
+                _ => e.tx.tx.nonce() == Some(expected),
+            };
+            if take {
+                next.insert(sender, expected + 1);
+                out.push(e.tx.clone());
+            } else {
+                next.insert(sender, expected);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes transactions (committed, or found invalid).
+    pub fn remove<'a>(&mut self, hashes: impl IntoIterator<Item = &'a B256>) {
+        for h in hashes {
+            if let Some(e) = self.txs.remove(h) {
+                self.order.remove(&e.seq);
+                self.bytes -= e.size;
+                if let TxBody::Consortium(c) = e.tx.tx.body() {
+                    self.random_ids.remove(&(e.tx.sender, c.random_id));
+                }
+            }
+        }
+    }
+
+    /// Drops what can no longer be valid at `next_height`: consortium transactions whose
+    /// blockLimit has passed and Ethereum transactions below their sender's nonce.
+    pub fn prune(&mut self, next_height: u64, state: &dyn StateView) -> Result<usize, StateError> {
+        let mut dead = Vec::new();
+        for (h, e) in &self.txs {
+            let gone = match e.tx.tx.body() {
+                TxBody::Consortium(c) => c.block_limit < next_height,
+                _ => e.tx.tx.nonce().unwrap_or_default() < account_nonce(state, &e.tx.sender)?,
+            };
+            if gone {
+                dead.push(*h);
+            }
+        }
+        self.remove(dead.iter());
+        Ok(dead.len())
+    }
+}

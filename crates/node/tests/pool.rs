@@ -1,0 +1,126 @@
+//! The transaction pool's admission rules, bounds, packing order and pruning.
+
+#![allow(clippy::unwrap_used)]
+
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use jinlian_crypto::{CryptoSuite, KeyPair};
+use jinlian_executor::MemState;
+use jinlian_node::pool::*;
+use jinlian_primitives::{ConsortiumTx, LegacyTx, RecoveredTx, Transaction, TxBody};
+
+const CHAIN: u64 = 9;
+
+fn rules(next_height: u64) -> Rules {
+    Rules { chain_id: CHAIN, group_id: 1, next_height, tx_gas_limit: 1_000_000 }
+}
+
+fn eth(key: &KeyPair, nonce: u64, chain: u64) -> RecoveredTx {
+    let body = TxBody::Legacy(LegacyTx {
+        nonce,
+        gas_price: 0,
+        gas_limit: 21_000,
+        to: TxKind::Call(Address::repeat_byte(1)),
+        value: U256::ZERO,
+        input: Bytes::new(),
+        chain_id: Some(chain),
+    });
+    Transaction::sign(body, key).unwrap().into_recovered(key.suite()).unwrap()
+}
+
+fn cons(key: &KeyPair, id: u64, limit: u64, group: u64) -> RecoveredTx {
+    let body = TxBody::Consortium(ConsortiumTx {
+        random_id: U256::from(id),
+        gas_price: U256::ZERO,
+        gas_limit: 21_000,
+        block_limit: limit,
+        to: TxKind::Call(Address::repeat_byte(1)),
+        value: U256::ZERO,
+        input: Bytes::new(),
+        chain_id: CHAIN,
+        group_id: group,
+        extra_data: Bytes::new(),
+    });
+    Transaction::sign(body, key).unwrap().into_recovered(key.suite()).unwrap()
+}
+
+fn none(_: &B256) -> Result<bool, jinlian_executor::StateError> {
+    Ok(false)
+}
+
+#[test]
+fn admission_applies_the_executors_rules() {
+    let k = KeyPair::from_secret(CryptoSuite::Ecdsa, &[1; 32]).unwrap();
+    let mut state = MemState::new();
+    state.set_account(k.address(), 5, U256::ZERO);
+    let mut pool = Pool::new(100, 1 << 20);
+    let r = rules(10);
+    assert!(pool.admit(eth(&k, 5, CHAIN), &r, &state, none).unwrap());
+    assert!(!pool.admit(eth(&k, 5, CHAIN), &r, &state, none).unwrap(), "a duplicate is known");
+    assert!(matches!(
+        pool.admit(eth(&k, 4, CHAIN), &r, &state, none),
+        Err(Reject::NonceTooLow { .. })
+    ));
+    assert!(matches!(
+        pool.admit(eth(&k, 5 + 1001, CHAIN), &r, &state, none),
+        Err(Reject::NonceTooHigh { .. })
+    ));
+    assert!(matches!(pool.admit(eth(&k, 6, 1), &r, &state, none), Err(Reject::WrongChain { .. })));
+    assert!(matches!(
+        pool.admit(cons(&k, 1, 10, 2), &r, &state, none),
+        Err(Reject::WrongGroup { .. })
+    ));
+    assert!(matches!(
+        pool.admit(cons(&k, 1, 9, 1), &r, &state, none),
+        Err(Reject::BlockLimit { .. })
+    ));
+    assert!(matches!(
+        pool.admit(cons(&k, 1, 1010, 1), &r, &state, none),
+        Err(Reject::BlockLimit { .. })
+    ));
+    assert!(pool.admit(cons(&k, 1, 1009, 1), &r, &state, none).unwrap());
+    // The same randomid in another transaction of the same sender is refused.
+    assert!(matches!(pool.admit(cons(&k, 1, 500, 1), &r, &state, none), Err(Reject::RandomIdUsed)));
+    let in_chain = |_: &B256| Ok(true);
+    assert!(matches!(pool.admit(eth(&k, 7, CHAIN), &r, &state, in_chain), Err(Reject::InChain(_))));
+    let msg = Reject::BlockLimit { got: 9, from: 10, to: 1010 }.to_string();
+    assert!(msg.contains("BlockLimitCheckFail") && msg.contains("[10, 1010)"), "{msg}");
+}
+
+#[test]
+fn the_pool_is_bounded_and_packs_in_a_valid_order() {
+    let a = KeyPair::from_secret(CryptoSuite::Ecdsa, &[1; 32]).unwrap();
+    let b = KeyPair::from_secret(CryptoSuite::Ecdsa, &[2; 32]).unwrap();
+    let state = MemState::new();
+    let mut pool = Pool::new(5, 1 << 20);
+    let r = rules(1);
+    // a's nonce 1 arrives before nonce 0; a consortium tx of a takes a nonce too.
+    let txs = [
+        eth(&a, 1, CHAIN),
+        eth(&b, 0, CHAIN),
+        eth(&a, 0, CHAIN),
+        cons(&a, 7, 5, 1),
+        eth(&a, 2, CHAIN),
+    ];
+    for t in &txs {
+        assert!(pool.admit(t.clone(), &r, &state, none).unwrap());
+    }
+    assert!(matches!(pool.admit(eth(&b, 1, CHAIN), &r, &state, none), Err(Reject::Full(5))));
+    let packed: Vec<B256> = pool.pack(10, &state).unwrap().iter().map(|t| t.tx.hash()).collect();
+    // a:1 waits (a's next is 0); b:0; a:0; the consortium tx (a's nonce 1 at execution); a:2.
+    let want: Vec<B256> = [1, 2, 3, 4].iter().map(|&i| txs[i].tx.hash()).collect();
+    assert_eq!(packed, want);
+    assert_eq!(pool.pack(2, &state).unwrap().len(), 2);
+    // After a block, committed ones go and stale ones are pruned.
+    pool.remove(want[..2].iter());
+    assert_eq!(pool.len(), 3);
+    let mut after = MemState::new();
+    after.set_account(a.address(), 2, U256::ZERO);
+    assert_eq!(
+        pool.prune(6, &after).unwrap(),
+        2,
+        "a:1 is below the nonce, the consortium tx expired"
+    );
+    assert_eq!(pool.len(), 1);
+    // The randomid of a removed transaction is free again in the pool.
+    assert!(pool.admit(cons(&a, 7, 8, 1), &rules(6), &after, none).unwrap());
+}
