@@ -2,8 +2,8 @@
 //!
 //! Subcommands so far: `keygen` (node and account keys for either crypto suite), `chain new`
 //! and `chain add-node` (a chain's CAs, certificates, keys, genesis and configurations for
-//! real hosts) and `sim` (the deterministic consensus simulator). Later issues add `node`,
-//! `up`, `console`, `bench` and the rest.
+//! real hosts), `node` (run a node) and `sim` (the deterministic consensus simulator). Later
+//! issues add `up`, `console`, `bench` and the rest.
 
 #![allow(clippy::print_stdout)] // a command-line program prints its results
 
@@ -47,6 +47,14 @@ enum Command {
     /// configuration).
     #[command(subcommand)]
     Chain(chain_cmd::ChainCommand),
+    /// Run a node: its configuration (from `jinlian chain new`) names its keys, certificates,
+    /// genesis, data directory, peers and RPC address. Stops cleanly on Ctrl-C or SIGTERM.
+    /// Logs go to standard error; RUST_LOG overrides the configured level.
+    Node {
+        /// The node's config.toml.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Run the deterministic consensus simulator over a range of seeds.
     ///
     /// Each run drives N replicas of the real PBFT code through a safety phase with the
@@ -88,6 +96,7 @@ fn main() {
     let result = match cli.command {
         Command::Keygen { sm, out, json } => keygen(sm, &out, json),
         Command::Chain(c) => chain_cmd::run(c),
+        Command::Node { config } => run_node(&config),
         Command::Sim { seeds, seed, sealers, byzantine, faults, txs, sm, trace } => {
             sim::run(sim::Args { seeds, seed, sealers, byzantine, faults, txs, sm, trace })
         }
@@ -96,6 +105,22 @@ fn main() {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+fn run_node(config: &Path) -> Result<()> {
+    let level = jinlian_node::config::NodeConfig::load(config)
+        .map(|c| c.node.log_level)
+        .unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&level))
+        .with_context(|| format!("bad log level {level:?}"))?;
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+    jinlian_node::run::run(config)
 }
 
 fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {

@@ -372,17 +372,27 @@ impl<R: KvRead> LedgerView<R> {
             .collect()
     }
 
+    /// The commit certificate of the block at `height`.
+    pub fn certificate(&self, height: Height) -> Result<Option<Certificate>, StoreError> {
+        let Some(cert) = self.snap.get(Table::Certificates, &height_key(height))? else {
+            return Ok(None);
+        };
+        Ok(Some(decode_exact(&cert, || format!("certificate at height {height}"))?))
+    }
+
+    /// The chain's crypto suite.
+    pub fn suite(&self) -> CryptoSuite {
+        self.suite
+    }
+
     /// The block at `height`.
     pub fn block(&self, height: Height) -> Result<Option<Block>, StoreError> {
         let Some(header) = self.header(height)? else {
             return Ok(None);
         };
-        let cert = self
-            .snap
-            .get(Table::Certificates, &height_key(height))?
+        let certificate = self
+            .certificate(height)?
             .ok_or_else(|| corrupt(format!("block {height} has a header but no certificate")))?;
-        let certificate: Certificate =
-            decode_exact(&cert, || format!("certificate at height {height}"))?;
         Ok(Some(Block { header, txs: self.block_txs(height)?, certificate }))
     }
 

@@ -1,0 +1,248 @@
+//! Real `jinlian node` processes on loopback, for multi-node tests: a chain made by
+//! `jinlian chain new` on free ports, processes started and killed at will, and a minimal
+//! JSON-RPC client. Waits are on conditions with deadlines, never fixed sleeps.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use jinlian_crypto::{CryptoSuite, KeyPair};
+use jinlian_primitives::{ConsortiumTx, Transaction, TxBody};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A chain directory and its running nodes.
+pub struct Net {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<NodeProc>,
+    pub chain_id: u64,
+    pub suite: CryptoSuite,
+}
+
+pub struct NodeProc {
+    pub name: String,
+    pub dir: PathBuf,
+    pub rpc: SocketAddr,
+    pub child: Option<Child>,
+    pub log: PathBuf,
+    pub starts: u32,
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(mut c) = n.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
+impl Net {
+    /// Generates a chain of `sealers` + `observers` nodes and starts them all.
+    pub fn start(sealers: usize, observers: usize, suite: CryptoSuite) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = dir.path().join("chain");
+        let addr = |_: usize| format!("127.0.0.1:{}", free_port());
+        let s: Vec<String> = (0..sealers).map(addr).collect();
+        let o: Vec<String> = (0..observers).map(addr).collect();
+        let rpc_base = free_port();
+        let mut args = vec![
+            "chain".to_string(),
+            "new".into(),
+            "--dir".into(),
+            chain.to_str().unwrap().into(),
+            "--agencies".into(),
+            "bankA,bankB".into(),
+            "--sealers".into(),
+            s.join(","),
+            "--block-interval-ms".into(),
+            "200".into(),
+            "--rpc-port-base".into(),
+            rpc_base.to_string(),
+        ];
+        if !o.is_empty() {
+            args.push("--observers".into());
+            args.push(o.join(","));
+        }
+        if suite == CryptoSuite::Sm {
+            args.push("--sm".into());
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_jinlian")).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let manifest = jinlian_node::chain::load_manifest(&chain).unwrap();
+        let nodes = manifest
+            .nodes
+            .iter()
+            .map(|n| NodeProc {
+                name: n.name.clone(),
+                dir: chain.join("nodes").join(&n.name),
+                rpc: n.rpc,
+                child: None,
+                log: dir.path().join(format!("{}.log", n.name)),
+                starts: 0,
+            })
+            .collect();
+        let mut net = Net { dir, nodes, chain_id: manifest.chain_id, suite };
+        for i in 0..net.nodes.len() {
+            net.start_node(i);
+        }
+        for i in 0..net.nodes.len() {
+            net.wait_rpc(i);
+        }
+        net
+    }
+
+    pub fn start_node(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        n.starts += 1;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&n.log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_jinlian"))
+            .args(["node", "--config", n.dir.join("config.toml").to_str().unwrap()])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        n.child = Some(child);
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self, i: usize) -> std::process::ExitStatus {
+        let mut c = self.nodes[i].child.take().unwrap();
+        let pid = c.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = c.try_wait().unwrap() {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "{} did not stop on SIGTERM", self.nodes[i].name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
+    }
+
+    pub fn wait_rpc(&self, i: usize) {
+        let d = Instant::now() + Duration::from_secs(60);
+        while rpc(self.nodes[i].rpc, "eth_blockNumber", json!([])).is_err() {
+            assert!(
+                Instant::now() < d,
+                "{} never answered RPC; log:\n{}",
+                self.nodes[i].name,
+                self.log(i)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn height(&self, i: usize) -> Option<u64> {
+        let v = rpc(self.nodes[i].rpc, "eth_blockNumber", json!([])).ok()?;
+        u64::from_str_radix(v.as_str()?.trim_start_matches("0x"), 16).ok()
+    }
+
+    /// Waits until `cond` holds, or fails with the logs.
+    pub fn wait_for(&self, what: &str, secs: u64, mut cond: impl FnMut(&Net) -> bool) {
+        let d = Instant::now() + Duration::from_secs(secs);
+        while !cond(self) {
+            if Instant::now() > d {
+                let logs: String = (0..self.nodes.len())
+                    .map(|i| {
+                        format!("--- {} ---\n{}\n", self.nodes[i].name, tail(&self.log(i), 40))
+                    })
+                    .collect();
+                panic!("timed out waiting for {what}\n{logs}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// (hash, stateRoot) of block `n` on node `i`.
+    pub fn block_id(&self, i: usize, n: u64) -> Option<(String, String)> {
+        let b = rpc(self.nodes[i].rpc, "eth_getBlockByNumber", json!([format!("{n:#x}"), false]))
+            .ok()?;
+        Some((b["hash"].as_str()?.to_string(), b["stateRoot"].as_str()?.to_string()))
+    }
+
+    /// A signed consortium transaction (no nonce management: a random id per transaction).
+    pub fn tx(
+        &self,
+        key: &KeyPair,
+        id: u64,
+        block_limit: u64,
+        to: Address,
+        data: Vec<u8>,
+    ) -> String {
+        let body = TxBody::Consortium(ConsortiumTx {
+            random_id: U256::from(id),
+            gas_price: U256::ZERO,
+            gas_limit: 1_000_000,
+            block_limit,
+            to: TxKind::Call(to),
+            value: U256::ZERO,
+            input: Bytes::from(data),
+            chain_id: self.chain_id,
+            group_id: 1,
+            extra_data: Bytes::new(),
+        });
+        let tx = Transaction::sign(body, key).unwrap();
+        format!("0x{}", alloy_primitives::hex::encode(tx.encoded()))
+    }
+}
+
+fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// One JSON-RPC call over HTTP/1.1; the result, or the error object as `Err`.
+pub fn rpc(addr: SocketAddr, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|e| json!(e.to_string()))?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).map_err(|e| json!(e.to_string()))?;
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).map_err(|e| json!(e.to_string()))?;
+    let text = String::from_utf8_lossy(&resp);
+    let json_start = text.find("\r\n\r\n").map(|i| i + 4).ok_or_else(|| json!("no body"))?;
+    let v: Value = serde_json::from_str(&text[json_start..]).map_err(|e| json!(e.to_string()))?;
+    match v.get("error") {
+        Some(e) => Err(e.clone()),
+        None => Ok(v["result"].clone()),
+    }
+}
+
+/// A path's display string.
+pub fn show(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// A fresh hash-like value.
+pub fn word(n: u64) -> B256 {
+    B256::from(U256::from(n))
+}

@@ -1,0 +1,808 @@
+//! The consensus host: one thread that owns the group's ledger, pool and PBFT replica, and
+//! carries out what the replica asks (persist, broadcast, timers, build and execute
+//! proposals, commit), plus block sync and transaction gossip. Network and RPC tasks talk to
+//! it through a bounded channel; it never blocks on them.
+//!
+//! Rules it enforces besides the replica's: a proposal's header must match what this node
+//! computes (parent, group, chain id, gas limit, sealer set, transaction root with each
+//! sender checked — once at pool admission, or here — and, after execution, state root,
+//! receipt root, gas used and bloom); a synced block must carry a valid certificate of the
+//! sealers at its height and re-execute to the same roots. Only the group's members (sealers
+//! and observers in the Consensus contract) are served blocks.
+
+use crate::genesis::Genesis;
+use crate::net::{NetEvent, NetHandle, PeerId};
+use crate::pool::{Pool, Rules};
+use crate::wire::{Frame, MAX_SYNC_BLOCKS, Module, Status, SyncBlocks, SyncRequest, Txs};
+use alloy_primitives::{Address, B256, Bytes};
+use alloy_rlp::Encodable;
+use anyhow::{Context, Result, anyhow};
+use jinlian_consensus::{
+    Committed, Config as PbftConfig, Execution, Input, Output, Replica, SignedMessage, Timer,
+    WalEntry,
+};
+use jinlian_crypto::{CryptoSuite, KeyPair, PublicKey};
+use jinlian_executor::{BlockContext, ExecConfig, ExecError, StateError, StateView};
+use jinlian_primitives::{
+    Block, BlockTx, Certificate, GroupId, Header, Height, Receipt, RecoveredTx, Transaction, View,
+    sealer_set_hash, tx_root,
+};
+use jinlian_storage::{Ledger, LedgerView, RedbStore, StateWrite};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+use tracing::{debug, error, info, warn};
+
+/// The ledger type of a node.
+pub type NodeLedger = Ledger<RedbStore>;
+type View_ = LedgerView<<RedbStore as jinlian_storage::KvStore>::Snapshot>;
+
+/// What other tasks tell the host.
+pub enum HostEvent {
+    /// From the network.
+    Net(NetEvent),
+    /// Transactions from a peer, signatures already checked.
+    PeerTxs(PeerId, Vec<RecoveredTx>),
+    /// A transaction from a client; the reply says whether the pool took it.
+    Submit(Box<RecoveredTx>, tokio::sync::oneshot::Sender<Result<B256, String>>),
+    /// Stop.
+    Shutdown,
+}
+
+/// The ledger's state at its head, for the executor.
+pub struct LedgerState(pub View_);
+
+impl StateView for LedgerState {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.0.state(key).map_err(|e| StateError(e.to_string()))
+    }
+
+    fn block_hash(&self, height: u64) -> Result<Option<B256>, StateError> {
+        let h = self.0.header(Height(height)).map_err(|e| StateError(e.to_string()))?;
+        Ok(h.map(|h| h.hash(self.0.suite())))
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+const STATUS_EVERY_MS: u64 = 2_000;
+const SYNC_TIMEOUT_MS: u64 = 5_000;
+const SYNC_REPLY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The host of one group on one node.
+pub struct Host {
+    genesis: Genesis,
+    suite: CryptoSuite,
+    genesis_hash: B256,
+    ledger: Arc<NodeLedger>,
+    key: KeyPair,
+    me: PeerId,
+    net: NetHandle,
+    replica: Option<Replica>,
+    /// Sealers of the next height, sorted.
+    sealers: Vec<PublicKey>,
+    /// Sealers and observers.
+    members: HashSet<PeerId>,
+    pool: Pool,
+    outcomes: HashMap<B256, (Vec<Receipt>, Vec<StateWrite>)>,
+    timers: BTreeSet<(u64, Timer)>,
+    wal_seq: u64,
+    peers: HashMap<PeerId, Status>,
+    sync_inflight: Option<(PeerId, u64)>,
+    next_status: u64,
+    inputs: VecDeque<Input>,
+    stop: bool,
+}
+
+fn to_ids(ids: &[[u8; 64]]) -> Vec<PublicKey> {
+    ids.iter().map(|i| PublicKey(*i)).collect()
+}
+
+impl Host {
+    /// Opens the host on a ledger (created from the genesis if empty).
+    pub fn new(
+        genesis: Genesis,
+        ledger: Arc<NodeLedger>,
+        key: KeyPair,
+        net: NetHandle,
+    ) -> Result<Self> {
+        let suite = genesis.crypto_suite();
+        let genesis_hash = genesis.hash();
+        match ledger.view()?.genesis_hash()? {
+            Some(stored) => crate::genesis::check_matches(&genesis, stored)?,
+            None => {
+                let (block, writes) = genesis.block();
+                ledger.commit_block(&block, &[], &writes).context("writing block 0")?;
+                info!(hash = %genesis_hash, "created the ledger from genesis");
+            }
+        }
+        let wal_seq = ledger.view()?.wal_entries(0, usize::MAX)?.last().map_or(0, |(s, _)| s + 1);
+        let me = key.public().0;
+        let mut h = Self {
+            genesis,
+            suite,
+            genesis_hash,
+            ledger,
+            key,
+            me,
+            net,
+            replica: None,
+            sealers: Vec::new(),
+            members: HashSet::new(),
+            pool: Pool::new(200_000, 512 * 1024 * 1024),
+            outcomes: HashMap::new(),
+            timers: BTreeSet::new(),
+            wal_seq,
+            peers: HashMap::new(),
+            sync_inflight: None,
+            next_status: 0,
+            inputs: VecDeque::new(),
+            stop: false,
+        };
+        h.refresh_members()?;
+        h.boot_replica(true)?;
+        Ok(h)
+    }
+
+    fn view(&self) -> Result<View_> {
+        Ok(self.ledger.view()?)
+    }
+
+    fn state(&self) -> Result<LedgerState> {
+        Ok(LedgerState(self.view()?))
+    }
+
+    fn head(&self) -> Result<(Header, B256)> {
+        let v = self.view()?;
+        let head = v.head()?.context("the ledger has no genesis")?;
+        let header = v.header(head.height)?.context("head header missing")?;
+        Ok((header, head.hash))
+    }
+
+    fn refresh_members(&mut self) -> Result<()> {
+        let state = self.state()?;
+        self.sealers = to_ids(&jinlian_executor::system::sealers(&state)?);
+        self.members = jinlian_executor::system::consensus_nodes(&state)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        Ok(())
+    }
+
+    fn config_u64(&self, key: &str, height: u64, default: u64) -> Result<u64> {
+        Ok(jinlian_executor::system::config_at(&self.state()?, key, height)?.unwrap_or(default))
+    }
+
+    fn pbft_config(&self, height: u64) -> Result<PbftConfig> {
+        let c = &self.genesis.config;
+        Ok(PbftConfig {
+            suite: self.suite,
+            block_interval_ms: self.config_u64("block_interval_ms", height, c.block_interval_ms)?,
+            timeout_ms: self.config_u64("consensus_timeout", height, c.consensus_timeout)? * 1000,
+            ..PbftConfig::default()
+        })
+    }
+
+    /// (Re)creates the replica at the head, if this node seals the next height.
+    fn boot_replica(&mut self, from_wal: bool) -> Result<()> {
+        let (header, hash) = self.head()?;
+        if !self.sealers.iter().any(|s| s.0 == self.me) {
+            self.replica = None;
+            return Ok(());
+        }
+        let next = header.height.0 + 1;
+        let wal: Vec<WalEntry> = if from_wal {
+            self.view()?
+                .wal_entries(0, usize::MAX)?
+                .into_iter()
+                .filter_map(|(_, b)| WalEntry::decode(&b))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let parent = Committed {
+            height: header.height,
+            hash,
+            timestamp_ms: header.timestamp_ms,
+            view: self.view()?.certificate(header.height)?.map_or(View(0), |c| c.view),
+        };
+        let mut replica = Replica::new(
+            self.pbft_config(next)?,
+            self.key.clone(),
+            parent,
+            self.sealers.clone(),
+            &wal,
+        );
+        self.timers.clear();
+        let mut out = Vec::new();
+        replica.start(now_ms(), &mut out);
+        replica.step(now_ms(), Input::TxsPending(!self.pool.is_empty()), &mut out);
+        self.replica = Some(replica);
+        self.perform(out)?;
+        Ok(())
+    }
+
+    fn exec_config(&self) -> ExecConfig {
+        ExecConfig {
+            suite: self.suite,
+            chain_id: self.genesis.chain_id,
+            group_id: u64::from(self.genesis.group_id),
+            tx_gas_limit: self.genesis.config.tx_gas_limit,
+            ..ExecConfig::default()
+        }
+    }
+
+    fn rules(&self) -> Result<Rules> {
+        let (header, _) = self.head()?;
+        let next = header.height.0 + 1;
+        Ok(Rules {
+            chain_id: self.genesis.chain_id,
+            group_id: u64::from(self.genesis.group_id),
+            next_height: next,
+            tx_gas_limit: self.config_u64(
+                "tx_gas_limit",
+                next,
+                self.genesis.config.tx_gas_limit,
+            )?,
+        })
+    }
+
+    /// Runs until [`HostEvent::Shutdown`] or until every sender is gone.
+    pub fn run(mut self, events: Receiver<HostEvent>) -> Result<()> {
+        info!(node = %PublicKey(self.me), sealer = self.replica.is_some(), "node started");
+        while !self.stop {
+            let now = now_ms();
+            while let Some(&(at, timer)) = self.timers.first() {
+                if at > now {
+                    break;
+                }
+                self.timers.pop_first();
+                self.inputs.push_back(Input::Timer(timer));
+            }
+            if now >= self.next_status {
+                self.next_status = now + STATUS_EVERY_MS;
+                self.broadcast_status()?;
+                self.maybe_sync()?;
+            }
+            self.drain_inputs()?;
+            let next =
+                self.timers.first().map_or(self.next_status, |(at, _)| *at).min(self.next_status);
+            let wait = Duration::from_millis(next.saturating_sub(now_ms()).clamp(1, 1000));
+            match events.recv_timeout(wait) {
+                Ok(ev) => self.handle(ev)?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            // Take whatever else is queued before the next round of timers.
+            while let Ok(ev) = events.try_recv() {
+                self.handle(ev)?;
+                if self.stop {
+                    break;
+                }
+            }
+            self.drain_inputs()?;
+        }
+        info!("node stopped");
+        Ok(())
+    }
+
+    fn drain_inputs(&mut self) -> Result<()> {
+        while let Some(input) = self.inputs.pop_front() {
+            let Some(r) = self.replica.as_mut() else { continue };
+            let mut out = Vec::new();
+            r.step(now_ms(), input, &mut out);
+            self.perform(out)?;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, ev: HostEvent) -> Result<()> {
+        match ev {
+            HostEvent::Shutdown => self.stop = true,
+            HostEvent::Submit(tx, reply) => {
+                let tx = *tx;
+                let hash = tx.tx.hash();
+                let r = self.admit(tx.clone());
+                if r.is_ok() {
+                    self.gossip(&[tx]);
+                }
+                let _ = reply.send(r.map(|_| hash));
+            }
+            HostEvent::PeerTxs(_from, txs) => {
+                for tx in txs {
+                    if let Err(e) = self.admit(tx) {
+                        debug!("a peer's transaction was not pooled: {e}");
+                    }
+                }
+            }
+            HostEvent::Net(NetEvent::Up(peer)) => {
+                let status = self.status()?;
+                self.net.send(
+                    &peer,
+                    &Frame::new(self.genesis.group_id, Module::Status, alloy_rlp::encode(&status)),
+                );
+            }
+            HostEvent::Net(NetEvent::Down(peer)) => {
+                self.peers.remove(&peer);
+                if self.sync_inflight.is_some_and(|(p, _)| p == peer) {
+                    self.sync_inflight = None;
+                }
+            }
+            HostEvent::Net(NetEvent::Frame(peer, frame)) => {
+                if frame.group != self.genesis.group_id {
+                    debug!(group = frame.group, "frame for a group this node does not serve");
+                    return Ok(());
+                }
+                if let Err(e) = self.on_frame(peer, frame) {
+                    warn!(peer = %PublicKey(peer), "bad frame: {e:#}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn admit(&mut self, tx: RecoveredTx) -> Result<(), String> {
+        let rules = self.rules().map_err(|e| e.to_string())?;
+        let state = self.state().map_err(|e| e.to_string())?;
+        let view = &state.0;
+        let added = self
+            .pool
+            .admit(tx, &rules, &state, |h| {
+                view.tx_location(h).map(|l| l.is_some()).map_err(|e| StateError(e.to_string()))
+            })
+            .map_err(|e| e.to_string())?;
+        if added {
+            self.inputs.push_back(Input::TxsPending(true));
+        }
+        Ok(())
+    }
+
+    /// Sends new transactions once to the other sealers.
+    fn gossip(&self, txs: &[RecoveredTx]) {
+        let payload = Txs { txs: txs.iter().map(|t| t.tx.encoded().clone()).collect() };
+        let frame = Frame::new(self.genesis.group_id, Module::Txs, alloy_rlp::encode(&payload));
+        let to: Vec<PeerId> = self.sealers.iter().map(|s| s.0).filter(|s| *s != self.me).collect();
+        self.net.send_many(&to, &frame);
+    }
+
+    fn status(&self) -> Result<Status> {
+        let (header, hash) = self.head()?;
+        Ok(Status { genesis: self.genesis_hash, height: header.height.0, head: hash })
+    }
+
+    fn broadcast_status(&self) -> Result<()> {
+        let frame =
+            Frame::new(self.genesis.group_id, Module::Status, alloy_rlp::encode(&self.status()?));
+        self.net.send_many(&self.net.connected(), &frame);
+        Ok(())
+    }
+
+    fn on_frame(&mut self, peer: PeerId, frame: Frame) -> Result<()> {
+        match frame.module {
+            Module::Status => {
+                let s = Status::decode(&frame.payload)?;
+                if s.genesis != self.genesis_hash {
+                    warn!(peer = %PublicKey(peer), "peer has another genesis ({}); ignoring it", s.genesis);
+                    return Ok(());
+                }
+                self.peers.insert(peer, s);
+                self.maybe_sync()?;
+            }
+            Module::Consensus => {
+                let m = SignedMessage::decode_exact(&frame.payload)?;
+                self.inputs.push_back(Input::Message(m));
+            }
+            Module::Txs => {} // decoded and checked by the network task (see run.rs)
+            Module::SyncRequest => {
+                let r = SyncRequest::decode(&frame.payload)?;
+                if !self.members.contains(&peer) {
+                    debug!(peer = %PublicKey(peer), "sync request from a node outside the group refused");
+                    return Ok(());
+                }
+                let view = self.view()?;
+                let mut blocks = Vec::new();
+                let mut bytes = 0;
+                for h in r.from..r.from.saturating_add(r.count) {
+                    let Some(b) = view.block(Height(h))? else { break };
+                    bytes += b.length();
+                    blocks.push(b);
+                    if bytes > SYNC_REPLY_BYTES {
+                        break;
+                    }
+                }
+                let reply = SyncBlocks { blocks };
+                self.net.send(
+                    &peer,
+                    &Frame::new(
+                        self.genesis.group_id,
+                        Module::SyncBlocks,
+                        alloy_rlp::encode(&reply),
+                    ),
+                );
+            }
+            Module::SyncBlocks => {
+                let s = SyncBlocks::decode(&frame.payload)?;
+                self.sync_inflight = None;
+                let mut applied = 0;
+                for block in s.blocks {
+                    let (header, hash) = self.head()?;
+                    if block.header.height.0 <= header.height.0 {
+                        continue;
+                    }
+                    if block.header.height.0 != header.height.0 + 1
+                        || block.header.parent_hash != hash
+                    {
+                        break;
+                    }
+                    if let Err(e) = self.apply_synced(block) {
+                        warn!(peer = %PublicKey(peer), "a synced block was refused: {e:#}");
+                        break;
+                    }
+                    applied += 1;
+                }
+                if applied > 0 {
+                    self.truncate_wal()?;
+                    self.boot_replica(false)?;
+                    self.maybe_sync()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn maybe_sync(&mut self) -> Result<()> {
+        let now = now_ms();
+        if self.sync_inflight.is_some_and(|(_, deadline)| deadline > now) {
+            return Ok(());
+        }
+        let (header, _) = self.head()?;
+        let ours = header.height.0;
+        let best = self.peers.iter().filter(|(_, s)| s.height > ours).max_by_key(|(_, s)| s.height);
+        if let Some((peer, s)) = best {
+            let count = (s.height - ours).min(MAX_SYNC_BLOCKS);
+            let req = SyncRequest { from: ours + 1, count };
+            let peer = *peer;
+            self.net.send(
+                &peer,
+                &Frame::new(self.genesis.group_id, Module::SyncRequest, alloy_rlp::encode(req)),
+            );
+            self.sync_inflight = Some((peer, now + SYNC_TIMEOUT_MS));
+        }
+        Ok(())
+    }
+
+    /// Checks a synced block (certificate of the current sealers, transaction root) and
+    /// re-executes it; commits it if its roots match.
+    fn apply_synced(&mut self, block: Block) -> Result<()> {
+        let hash = block.hash(self.suite);
+        block
+            .certificate
+            .verify(self.suite, &hash, &self.sealers)
+            .map_err(|e| anyhow!("certificate: {e}"))?;
+        // Senders are vouched for by the certificate through the transaction root.
+        block.verify_tx_root(self.suite).map_err(|e| anyhow!("transaction root: {e}"))?;
+        let txs = block.transactions(self.suite)?;
+        let (receipts, writes) = self.execute_checked(&block, &txs)?;
+        self.commit_executed(&block, receipts, writes, "synced")
+    }
+
+    fn block_context(&self, header: &Header, parent_root: B256) -> Result<BlockContext> {
+        let proposer =
+            self.sealers.get(header.proposer as usize).context("proposer index out of range")?;
+        Ok(BlockContext {
+            height: header.height.0,
+            timestamp_ms: header.timestamp_ms,
+            gas_limit: header.gas_limit,
+            coinbase: self.suite.address_of(proposer),
+            parent_state_root: parent_root,
+        })
+    }
+
+    /// Executes a block's transactions on the head and checks every root of its header.
+    fn execute_checked(
+        &self,
+        block: &Block,
+        txs: &[RecoveredTx],
+    ) -> Result<(Vec<Receipt>, Vec<StateWrite>)> {
+        let (parent, _) = self.head()?;
+        let h = &block.header;
+        let ctx = self.block_context(h, parent.state_root)?;
+        let state = self.state()?;
+        let out = jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, txs)?;
+        let checks = [
+            ("state root", out.state_root == h.state_root),
+            ("receipt root", out.receipt_root == h.receipt_root),
+            ("gas used", out.gas_used == h.gas_used),
+            ("logs bloom", out.logs_bloom == h.logs_bloom),
+        ];
+        for (what, ok) in checks {
+            if !ok {
+                return Err(anyhow!("the block's {what} differs from this node's execution"));
+            }
+        }
+        Ok((out.receipts, out.write_set))
+    }
+
+    fn commit_executed(
+        &mut self,
+        block: &Block,
+        receipts: Vec<Receipt>,
+        writes: Vec<StateWrite>,
+        how: &str,
+    ) -> Result<()> {
+        self.ledger.commit_block(block, &receipts, &writes)?;
+        let hashes: Vec<B256> = block
+            .txs
+            .iter()
+            .filter_map(|t| Transaction::decode(&t.raw, self.suite).ok().map(|t| t.hash()))
+            .collect();
+        self.pool.remove(hashes.iter());
+        let state = self.state()?;
+        let pruned = self.pool.prune(block.header.height.0 + 1, &state)?;
+        self.outcomes.clear();
+        self.refresh_members()?;
+        info!(
+            height = block.header.height.0,
+            hash = %block.hash(self.suite),
+            txs = block.txs.len(),
+            view = block.certificate.view.0,
+            pool = self.pool.len(),
+            pruned,
+            "{how} block"
+        );
+        self.broadcast_status()?;
+        Ok(())
+    }
+
+    fn truncate_wal(&mut self) -> Result<()> {
+        self.ledger.truncate_wal(self.wal_seq, usize::MAX)?;
+        Ok(())
+    }
+
+    fn perform(&mut self, out: Vec<Output>) -> Result<()> {
+        for o in out {
+            match o {
+                Output::Persist(entry) => {
+                    self.ledger.append_wal(self.wal_seq, &entry.encode_to_vec())?;
+                    self.wal_seq += 1;
+                }
+                Output::Broadcast(msg) => {
+                    let frame =
+                        Frame::new(self.genesis.group_id, Module::Consensus, msg.encode_to_vec());
+                    let to: Vec<PeerId> =
+                        self.sealers.iter().map(|s| s.0).filter(|s| *s != self.me).collect();
+                    self.net.send_many(&to, &frame);
+                }
+                Output::SetTimer { timer, at_ms } => {
+                    self.timers.insert((at_ms, timer));
+                }
+                Output::BuildProposal { height, view, parent_hash, min_timestamp_ms } => {
+                    if let Err(e) = self.build(height, view, parent_hash, min_timestamp_ms) {
+                        error!(
+                            height = height.0,
+                            view = view.0,
+                            "building a proposal failed: {e:#}"
+                        );
+                    }
+                }
+                Output::Execute { height, view, block } => {
+                    let hash = block.hash(self.suite);
+                    match self.verify_proposal(&block) {
+                        Ok(result) => {
+                            self.inputs.push_back(Input::Executed { height, view, hash, result })
+                        }
+                        Err(e) => {
+                            error!(height = height.0, "executing a proposal failed here: {e:#}")
+                        }
+                    }
+                }
+                Output::Commit(block) => {
+                    let hash = block.hash(self.suite);
+                    let (head, _) = self.head()?;
+                    if block.header.height.0 <= head.height.0 {
+                        continue; // already have it (synced)
+                    }
+                    let (receipts, writes) = match self.outcomes.remove(&hash) {
+                        Some(o) => o,
+                        None => {
+                            let txs = block.transactions(self.suite)?;
+                            self.execute_checked(&block, &txs)?
+                        }
+                    };
+                    self.commit_executed(&block, receipts, writes, "committed")?;
+                    self.truncate_wal()?;
+                    let next_is_mine = self.sealers.iter().any(|s| s.0 == self.me);
+                    if next_is_mine != self.replica.is_some() {
+                        self.boot_replica(false)?;
+                    } else {
+                        self.inputs.push_back(Input::TxsPending(!self.pool.is_empty()));
+                    }
+                }
+                Output::ReportFault { from, fault } => {
+                    warn!(sealer = from, "consensus fault: {fault:?}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn build(&mut self, height: Height, view: View, parent_hash: B256, min_ts: u64) -> Result<()> {
+        let (parent, head_hash) = self.head()?;
+        if head_hash != parent_hash || parent.height.0 + 1 != height.0 {
+            return Ok(());
+        }
+        let state = self.state()?;
+        let limit =
+            self.config_u64("tx_count_limit", height.0, self.genesis.config.tx_count_limit)?;
+        let mut txs = self.pool.pack(usize::try_from(limit).unwrap_or(usize::MAX), &state)?;
+        let my_index = self
+            .sealers
+            .iter()
+            .position(|s| s.0 == self.me)
+            .context("building a proposal while not a sealer")? as u32;
+        let timestamp_ms = now_ms().max(min_ts);
+        let mut header = Header {
+            parent_hash,
+            height,
+            timestamp_ms,
+            group_id: GroupId(self.genesis.group_id),
+            chain_id: self.genesis.chain_id,
+            proposer: my_index,
+            sealer_set_hash: sealer_set_hash(self.suite, &self.sealers),
+            tx_root: B256::ZERO,
+            receipt_root: B256::ZERO,
+            state_root: B256::ZERO,
+            gas_used: 0,
+            gas_limit: self.genesis.block_gas_limit,
+            logs_bloom: Default::default(),
+            extra: Bytes::new(),
+        };
+        for _ in 0..8 {
+            if txs.is_empty() {
+                return Ok(());
+            }
+            let ctx = self.block_context(&header, parent.state_root)?;
+            match jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, &txs) {
+                Ok(out) => {
+                    header.tx_root =
+                        tx_root(self.suite, txs.iter().map(|t| (t.tx.hash(), t.sender)));
+                    header.receipt_root = out.receipt_root;
+                    header.state_root = out.state_root;
+                    header.gas_used = out.gas_used;
+                    header.logs_bloom = out.logs_bloom;
+                    let block = Block {
+                        header,
+                        txs: txs
+                            .iter()
+                            .map(|t| BlockTx { raw: t.tx.encoded().clone(), sender: t.sender })
+                            .collect(),
+                        certificate: Certificate::default(),
+                    };
+                    let hash = block.hash(self.suite);
+                    self.outcomes.insert(hash, (out.receipts, out.write_set));
+                    let next_sealers = out.next_sealers.map(|s| to_ids(&s));
+                    self.inputs.push_back(Input::ProposalBuilt {
+                        height,
+                        view,
+                        block: Box::new(block),
+                        next_sealers,
+                    });
+                    return Ok(());
+                }
+                Err(ExecError::InvalidTx { index, reason }) => {
+                    let bad = txs.remove(index.min(txs.len().saturating_sub(1)));
+                    warn!(tx = %bad.tx.hash(), "dropping a pooled transaction: {reason}");
+                    self.pool.remove([bad.tx.hash()].iter());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a proposal against this node's view and execution.
+    fn verify_proposal(&mut self, block: &Block) -> Result<Execution> {
+        let (parent, head_hash) = self.head()?;
+        let h = &block.header;
+        let limit =
+            self.config_u64("tx_count_limit", h.height.0, self.genesis.config.tx_count_limit)?;
+        let fail = |why: String| Ok(Execution::Invalid(why));
+        if h.parent_hash != head_hash || h.height.0 != parent.height.0 + 1 {
+            return fail("not on this node's head".into());
+        }
+        if h.group_id.0 != self.genesis.group_id || h.chain_id != self.genesis.chain_id {
+            return fail("wrong group or chain id".into());
+        }
+        if h.gas_limit != self.genesis.block_gas_limit {
+            return fail(format!("gas limit {} is not the chain's", h.gas_limit));
+        }
+        if h.sealer_set_hash != sealer_set_hash(self.suite, &self.sealers) {
+            return fail("sealer set hash differs".into());
+        }
+        if block.txs.len() as u64 > limit || block.txs.is_empty() {
+            return fail(format!(
+                "{} transactions (limit {limit}, no empty blocks)",
+                block.txs.len()
+            ));
+        }
+        // Senders: checked at pool admission for the transactions we have, here for the rest.
+        let mut txs = Vec::with_capacity(block.txs.len());
+        for (i, bt) in block.txs.iter().enumerate() {
+            let tx = match Transaction::decode(&bt.raw, self.suite) {
+                Ok(t) => t,
+                Err(e) => return fail(format!("transaction {i}: {e}")),
+            };
+            let sender = match self.pool.sender_of(&tx.hash()) {
+                Some(s) => s,
+                None => match tx.recover_sender(self.suite) {
+                    Ok(s) => s,
+                    Err(e) => return fail(format!("transaction {i}: {e}")),
+                },
+            };
+            if sender != bt.sender {
+                return fail(format!("transaction {i}: the claimed sender is not the signer"));
+            }
+            txs.push(RecoveredTx { tx, sender });
+        }
+        if tx_root(self.suite, txs.iter().map(|t| (t.tx.hash(), t.sender))) != h.tx_root {
+            return fail("transaction root differs".into());
+        }
+        match self.execute_checked(block, &txs) {
+            Ok((receipts, writes)) => {
+                let state_after = {
+                    // Sealer changes: compare the Consensus contract after the block.
+                    let overlay = Overlay { base: self.state()?, writes: &writes };
+                    to_ids(&jinlian_executor::system::sealers(&overlay)?)
+                };
+                let next_sealers = (state_after != self.sealers).then_some(state_after);
+                self.outcomes.insert(block.hash(self.suite), (receipts, writes));
+                Ok(Execution::Valid { next_sealers })
+            }
+            Err(e) => match e.downcast_ref::<ExecError>() {
+                Some(ExecError::InvalidTx { .. }) | None => fail(format!("{e:#}")),
+                Some(_) => Err(e),
+            },
+        }
+    }
+}
+
+/// The head state with a block's writes on top.
+struct Overlay<'a> {
+    base: LedgerState,
+    writes: &'a [StateWrite],
+}
+
+impl StateView for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        match self.writes.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
+            Ok(i) => Ok(self.writes[i].1.clone()),
+            Err(_) => self.base.get(key),
+        }
+    }
+
+    fn block_hash(&self, height: u64) -> Result<Option<B256>, StateError> {
+        self.base.block_hash(height)
+    }
+}
+
+/// Recovers the senders of transactions from a peer (done on the network task, in parallel,
+/// before they reach the host). Undecodable or unsigned ones are skipped.
+pub fn recover_txs(suite: CryptoSuite, payload: &[u8]) -> Result<Vec<RecoveredTx>> {
+    let txs = Txs::decode(payload)?;
+    Ok(txs
+        .txs
+        .iter()
+        .filter_map(|raw| Transaction::decode(raw, suite).ok()?.into_recovered(suite).ok())
+        .collect())
+}
+
+/// The address a consensus key signs transactions as.
+pub fn address_of(key: &KeyPair) -> Address {
+    key.address()
+}

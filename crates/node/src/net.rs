@@ -1,0 +1,344 @@
+//! The peer-to-peer network: TLS 1.3 connections between nodes of one chain, one per peer,
+//! carrying length-prefixed frames ([`crate::wire`]).
+//!
+//! - Admission: the peer's certificate chain must end at our chain CA (checked in the
+//!   handshake); its node id (from the certificate) must not be ours, must not be on the
+//!   blacklist, and must be on the whitelist if one is set. A refused peer is logged with the
+//!   reason and gets nothing.
+//! - One connection per peer: when both sides dial each other, the connection dialled by the
+//!   smaller node id is kept.
+//! - Limits: handshakes must finish in 10 s; a frame longer than the maximum, a malformed
+//!   frame, or 30 s of silence (peers send a status every 2 s) drops the connection; at most
+//!   [`MAX_PEERS`] connections; each peer has a bounded send queue (a slow peer loses
+//!   messages rather than holding memory).
+//! - Dialling: every configured address is dialled with back-off (1 s doubling to 30 s) and
+//!   redialled after a disconnect; an address whose node is already connected is not.
+
+use crate::pki::TlsIdentity;
+use crate::wire::Frame;
+use alloy_primitives::Bytes;
+use anyhow::{Context, Result};
+use jinlian_crypto::PublicKey;
+use rustls::pki_types::ServerName;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+/// A peer's node id.
+pub type PeerId = [u8; 64];
+
+/// Most simultaneous connections.
+pub const MAX_PEERS: usize = 128;
+/// Frames queued for one peer before new ones are dropped.
+pub const SEND_QUEUE: usize = 4096;
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the network tells the node.
+#[derive(Debug, Clone)]
+pub enum NetEvent {
+    /// A peer connected (and passed admission).
+    Up(PeerId),
+    /// A peer disconnected.
+    Down(PeerId),
+    /// A frame from a peer.
+    Frame(PeerId, Frame),
+}
+
+/// Network settings.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Addresses to dial.
+    pub peers: Vec<String>,
+    /// Our TLS identity.
+    pub identity: TlsIdentity,
+    /// Refused node ids.
+    pub blacklist: HashSet<PeerId>,
+    /// If not empty, the only admitted node ids.
+    pub whitelist: HashSet<PeerId>,
+    /// Largest frame accepted.
+    pub max_frame: usize,
+}
+
+struct Conn {
+    id: u64,
+    /// Who dialled: true if we did.
+    outbound: bool,
+    tx: mpsc::Sender<Bytes>,
+    close: tokio::sync::watch::Sender<bool>,
+}
+
+struct Shared {
+    me: PeerId,
+    peers: Mutex<HashMap<PeerId, Conn>>,
+    next_conn: AtomicU64,
+    events: Box<dyn Fn(NetEvent) + Send + Sync>,
+    cfg: NetConfig,
+}
+
+/// Sends frames to peers; cheap to clone, usable from any thread.
+#[derive(Clone)]
+pub struct NetHandle {
+    shared: Arc<Shared>,
+    /// The address actually listened on.
+    pub local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for NetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetHandle").field("local_addr", &self.local_addr).finish_non_exhaustive()
+    }
+}
+
+fn short(id: &PeerId) -> String {
+    alloy_primitives::hex::encode(&id[..6])
+}
+
+impl NetHandle {
+    /// Queues a frame for one peer (dropped if the peer is gone or its queue is full).
+    pub fn send(&self, to: &PeerId, frame: &Frame) {
+        let bytes = Bytes::from(frame.encode());
+        if let Ok(peers) = self.shared.peers.lock()
+            && let Some(c) = peers.get(to)
+            && c.tx.try_send(bytes).is_err()
+        {
+            debug!(peer = %short(to), "send queue full; frame dropped");
+        }
+    }
+
+    /// Queues a frame for each of `to` that is connected.
+    pub fn send_many<'a>(&self, to: impl IntoIterator<Item = &'a PeerId>, frame: &Frame) {
+        let bytes = Bytes::from(frame.encode());
+        if let Ok(peers) = self.shared.peers.lock() {
+            for id in to {
+                if let Some(c) = peers.get(id) {
+                    let _ = c.tx.try_send(bytes.clone());
+                }
+            }
+        }
+    }
+
+    /// Node ids of the connected peers.
+    pub fn connected(&self) -> Vec<PeerId> {
+        self.shared.peers.lock().map(|p| p.keys().copied().collect()).unwrap_or_default()
+    }
+}
+
+/// Starts listening and dialling. `events` receives what happens (it must not block).
+pub async fn start(
+    cfg: NetConfig,
+    events: impl Fn(NetEvent) + Send + Sync + 'static,
+) -> Result<NetHandle> {
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen for peers on {}", cfg.listen))?;
+    let local_addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        me: cfg.identity.node_id,
+        peers: Mutex::new(HashMap::new()),
+        next_conn: AtomicU64::new(1),
+        events: Box::new(events),
+        cfg,
+    });
+    let acceptor = tokio_rustls::TlsAcceptor::from(shared.cfg.identity.server_config()?);
+    let s = shared.clone();
+    tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((tcp, addr)) => {
+                    let count = s.peers.lock().map(|p| p.len()).unwrap_or(MAX_PEERS);
+                    if count >= MAX_PEERS {
+                        debug!(%addr, "too many peers; connection refused");
+                        continue;
+                    }
+                    let (s, acceptor) = (s.clone(), acceptor.clone());
+                    tokio::spawn(async move {
+                        let _ = tcp.set_nodelay(true);
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                            Ok(Ok(tls)) => {
+                                let certs = tls.get_ref().1.peer_certificates().map(|c| c.to_vec());
+                                run_conn(s, tls, certs, false, addr.to_string()).await;
+                            }
+                            Ok(Err(e)) => warn!(%addr, "refused a peer at the TLS handshake: {e}"),
+                            Err(_) => debug!(%addr, "TLS handshake timed out"),
+                        }
+                    });
+                }
+                Err(e) => {
+                    warn!("accepting a peer failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+    let connector = tokio_rustls::TlsConnector::from(shared.cfg.identity.client_config()?);
+    for addr in shared.cfg.peers.clone() {
+        tokio::spawn(dial_loop(shared.clone(), connector.clone(), addr));
+    }
+    Ok(NetHandle { shared, local_addr })
+}
+
+async fn dial_loop(s: Arc<Shared>, connector: tokio_rustls::TlsConnector, addr: String) {
+    let mut backoff = Duration::from_secs(1);
+    let mut known: Option<PeerId> = None;
+    loop {
+        let connected =
+            known.is_some_and(|id| s.peers.lock().map(|p| p.contains_key(&id)).unwrap_or(false));
+        if !connected {
+            let attempt = async {
+                let tcp = TcpStream::connect(&addr).await?;
+                let _ = tcp.set_nodelay(true);
+                let name = ServerName::try_from("node.jinlian")
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                connector.connect(name, tcp).await
+            };
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, attempt).await {
+                Ok(Ok(tls)) => {
+                    let certs = tls.get_ref().1.peer_certificates().map(|c| c.to_vec());
+                    if let Some(id) = certs
+                        .as_ref()
+                        .and_then(|c| c.first())
+                        .and_then(|c| crate::pki::node_id_of(c).ok())
+                    {
+                        known = Some(id);
+                    }
+                    backoff = Duration::from_secs(1);
+                    run_conn(s.clone(), tls, certs, true, addr.clone()).await;
+                }
+                Ok(Err(e)) => {
+                    debug!(%addr, "dialling failed: {e}");
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                Err(_) => {
+                    debug!(%addr, "dialling timed out");
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+    }
+}
+
+/// Admission after the handshake; `None` if refused (logged).
+fn admit(
+    s: &Shared,
+    certs: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    addr: &str,
+) -> Option<PeerId> {
+    let Some(cert) = certs.and_then(|c| c.into_iter().next()) else {
+        warn!(%addr, "refused a peer without a certificate");
+        return None;
+    };
+    let id = match crate::pki::node_id_of(&cert) {
+        Ok(id) => id,
+        Err(e) => {
+            warn!(%addr, "refused a peer: {e}");
+            return None;
+        }
+    };
+    let shown = PublicKey(id);
+    if id == s.me {
+        debug!(%addr, "connected to ourselves; closing");
+        return None;
+    }
+    if s.cfg.blacklist.contains(&id) {
+        warn!(%addr, node = %shown, "refused a peer: its node id is on the blacklist");
+        return None;
+    }
+    if !s.cfg.whitelist.is_empty() && !s.cfg.whitelist.contains(&id) {
+        warn!(%addr, node = %shown, "refused a peer: its node id is not on the whitelist");
+        return None;
+    }
+    Some(id)
+}
+
+async fn run_conn<S>(
+    s: Arc<Shared>,
+    stream: S,
+    certs: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    outbound: bool,
+    addr: String,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Some(id) = admit(&s, certs, &addr) else { return };
+    let conn_id = s.next_conn.fetch_add(1, Ordering::Relaxed);
+    let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
+    let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
+    {
+        let Ok(mut peers) = s.peers.lock() else { return };
+        // Prefer the connection dialled by the smaller node id.
+        let preferred = |outbound: bool| (outbound && s.me < id) || (!outbound && id < s.me);
+        if let Some(existing) = peers.get(&id)
+            && preferred(existing.outbound)
+            && !preferred(outbound)
+        {
+            debug!(peer = %short(&id), "duplicate connection closed");
+            return;
+        }
+        if let Some(old) = peers.insert(id, Conn { id: conn_id, outbound, tx, close: close_tx }) {
+            let _ = old.close.send(true);
+        }
+    }
+    info!(peer = %short(&id), %addr, outbound, "peer connected");
+    (s.events)(NetEvent::Up(id));
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut close_w = close_rx.clone();
+    let writer_task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    if writer.write_all(&msg).await.is_err() || writer.flush().await.is_err() {
+                        break;
+                    }
+                }
+                _ = close_w.changed() => break,
+            }
+        }
+        let _ = writer.shutdown().await;
+    });
+    let max = s.cfg.max_frame;
+    let reason: String = loop {
+        let read = async {
+            let mut len = [0u8; 4];
+            reader.read_exact(&mut len).await.map_err(|e| e.to_string())?;
+            let len = Frame::check_len(u32::from_be_bytes(len), max).map_err(|e| e.to_string())?;
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+            Frame::decode_body(&body).map_err(|e| e.to_string())
+        };
+        tokio::select! {
+            r = tokio::time::timeout(IDLE_TIMEOUT, read) => match r {
+                Ok(Ok(frame)) => (s.events)(NetEvent::Frame(id, frame)),
+                Ok(Err(e)) => break e,
+                Err(_) => break "silent for 30 s".to_string(),
+            },
+            _ = close_rx.changed() => break "replaced by another connection".to_string(),
+        }
+    };
+    writer_task.abort();
+    let removed = match s.peers.lock() {
+        Ok(mut peers) if peers.get(&id).is_some_and(|c| c.id == conn_id) => {
+            peers.remove(&id);
+            true
+        }
+        _ => false,
+    };
+    if removed {
+        info!(peer = %short(&id), %addr, "peer disconnected: {reason}");
+    } else {
+        debug!(peer = %short(&id), %addr, "duplicate connection closed: {reason}");
+    }
+    if removed {
+        (s.events)(NetEvent::Down(id));
+    }
+}
