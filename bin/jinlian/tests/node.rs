@@ -49,3 +49,97 @@ fn four_sealers_and_an_observer_commit_the_same_chain() {
         assert!(e["message"].as_str().unwrap().contains("already in the chain"), "{e}");
     }
 }
+
+#[test]
+fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks() {
+    let mut net = Net::start(4, 1, CryptoSuite::Ecdsa);
+    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[8; 32]).unwrap();
+    let first = net.send(&user, 0, 5);
+    net.wait_for("first receipts", 60, |net| net.has_receipts(0, &first));
+
+    // kill -9 one sealer: the other three still commit.
+    net.kill(3);
+    let more = net.send(&user, 0, 5);
+    net.wait_for("commits with a sealer down", 60, |net| net.has_receipts(0, &more));
+    // Restart it: it catches up to the same head.
+    net.start_node(3);
+    net.wait_rpc(3);
+    let target = net.height(0).unwrap();
+    net.wait_for("the restarted sealer to catch up", 60, |net| net.height(3).is_some_and(|h| h >= target));
+
+    // Kill the next leader three times: view changes happen, the chain keeps committing.
+    for round in 0..3 {
+        let leader = net.next_leader(0, 4);
+        let via = (leader + 1) % 4;
+        net.kill(leader);
+        let txs = net.send(&user, via, 3);
+        net.wait_for(&format!("commits after killing leader {leader} (round {round})"), 90, |net| {
+            net.has_receipts(via, &txs)
+        });
+        net.start_node(leader);
+        net.wait_rpc(leader);
+    }
+    let target = net.height(0).unwrap();
+    net.wait_for("everyone at the head", 60, |net| {
+        (0..net.nodes.len()).all(|i| net.height(i).is_some_and(|h| h >= target))
+    });
+    net.assert_no_fork();
+    let views = (1..=target)
+        .filter_map(|h| {
+            let b = rpc(net.nodes[0].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false])).ok()?;
+            b["view"].as_str().map(str::to_string)
+        })
+        .collect::<Vec<_>>();
+    assert!(views.iter().any(|v| v != "0x0"), "view changes happened: {views:?}");
+}
+
+#[test]
+fn without_a_quorum_nothing_commits_and_commits_resume_with_it() {
+    let mut net = Net::start(4, 0, CryptoSuite::Sm);
+    let user = KeyPair::from_secret(CryptoSuite::Sm, &[9; 32]).unwrap();
+    let first = net.send(&user, 0, 3);
+    net.wait_for("first receipts", 60, |net| net.has_receipts(0, &first));
+    let before = net.height(0).unwrap();
+    net.kill(2);
+    net.kill(3);
+    let stuck = net.send(&user, 0, 3);
+    // Nothing commits while only two of four sealers run (give them several timeouts).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    while std::time::Instant::now() < until {
+        assert_eq!(net.height(0), Some(before), "a block committed without a quorum");
+        assert_eq!(net.height(1), Some(before));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    net.start_node(2);
+    net.wait_rpc(2);
+    net.wait_for("commits to resume with three sealers", 120, |net| net.has_receipts(0, &stuck));
+    net.assert_no_fork();
+}
+
+#[test]
+fn a_stopped_chain_restarts_where_it_was() {
+    let mut net = Net::start(4, 1, CryptoSuite::Ecdsa);
+    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[10; 32]).unwrap();
+    let txs = net.send(&user, 0, 10);
+    net.wait_for("receipts", 60, |net| net.has_receipts(0, &txs));
+    let target = net.height(0).unwrap();
+    net.wait_for("everyone at the head", 60, |net| {
+        (0..net.nodes.len()).all(|i| net.height(i).is_some_and(|h| h >= target))
+    });
+    let head: Vec<_> = (0..5).map(|i| net.block_id(i, target)).collect();
+    for i in 0..5 {
+        let st = net.stop(i);
+        assert!(st.success(), "node{i} exited with {st} on SIGTERM");
+        assert!(net.log(i).contains("SIGTERM: stopping"));
+    }
+    for i in 0..5 {
+        net.start_node(i);
+    }
+    for i in 0..5 {
+        net.wait_rpc(i);
+        assert_eq!(net.block_id(i, target), head[i], "node{i} lost or changed its head");
+    }
+    let more = net.send(&user, 1, 5);
+    net.wait_for("commits after the restart", 60, |net| (0..5).all(|i| net.has_receipts(i, &more)));
+    net.assert_no_fork();
+}

@@ -25,6 +25,7 @@ pub struct Net {
     pub nodes: Vec<NodeProc>,
     pub chain_id: u64,
     pub suite: CryptoSuite,
+    next_id: std::cell::Cell<u64>,
 }
 
 pub struct NodeProc {
@@ -50,6 +51,18 @@ impl Drop for Net {
 impl Net {
     /// Generates a chain of `sealers` + `observers` nodes and starts them all.
     pub fn start(sealers: usize, observers: usize, suite: CryptoSuite) -> Net {
+        let mut net = Net::generate(sealers, observers, suite);
+        for i in 0..net.nodes.len() {
+            net.start_node(i);
+        }
+        for i in 0..net.nodes.len() {
+            net.wait_rpc(i);
+        }
+        net
+    }
+
+    /// Generates the chain without starting anything.
+    pub fn generate(sealers: usize, observers: usize, suite: CryptoSuite) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let chain = dir.path().join("chain");
         let addr = |_: usize| format!("127.0.0.1:{}", free_port());
@@ -92,14 +105,65 @@ impl Net {
                 starts: 0,
             })
             .collect();
-        let mut net = Net { dir, nodes, chain_id: manifest.chain_id, suite };
-        for i in 0..net.nodes.len() {
-            net.start_node(i);
+        Net { dir, nodes, chain_id: manifest.chain_id, suite, next_id: std::cell::Cell::new(1) }
+    }
+
+    /// The chain directory.
+    pub fn chain_dir(&self) -> PathBuf {
+        self.dir.path().join("chain")
+    }
+
+    /// Node ids (from chain.json) in node order.
+    pub fn node_ids(&self) -> Vec<[u8; 64]> {
+        jinlian_node::chain::load_manifest(&self.chain_dir())
+            .unwrap()
+            .nodes
+            .iter()
+            .map(|n| n.node_id.0)
+            .collect()
+    }
+
+    /// The node expected to propose the block after the head seen by node `i`.
+    pub fn next_leader(&self, i: usize, sealers: usize) -> usize {
+        let h = self.height(i).unwrap();
+        let b = rpc(self.nodes[i].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false])).unwrap();
+        let view = u64::from_str_radix(b["view"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        let ids = self.node_ids();
+        let mut sorted: Vec<(usize, [u8; 64])> = ids.iter().copied().enumerate().take(sealers).collect();
+        sorted.sort_by_key(|(_, id)| *id);
+        sorted[((h + 1 + view) % sealers as u64) as usize].0
+    }
+
+    /// Sends `n` transactions from `key` through node `via`; returns their hashes.
+    pub fn send(&self, key: &KeyPair, via: usize, n: usize) -> Vec<String> {
+        let h = self.height(via).unwrap_or(0);
+        (0..n)
+            .map(|_| {
+                let id = self.next_id.get();
+                self.next_id.set(id + 1);
+                let raw = self.tx(key, id, h + 500, Address::repeat_byte(0x42), vec![]);
+                let r = rpc(self.nodes[via].rpc, "eth_sendRawTransaction", json!([raw])).unwrap();
+                r.as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    /// Whether node `i` has a receipt for every hash.
+    pub fn has_receipts(&self, i: usize, hashes: &[String]) -> bool {
+        hashes.iter().all(|h| {
+            rpc(self.nodes[i].rpc, "eth_getTransactionReceipt", json!([h])).is_ok_and(|r| !r.is_null())
+        })
+    }
+
+    /// Every pair of running nodes agrees on every height both have.
+    pub fn assert_no_fork(&self) {
+        let heights: Vec<Option<u64>> = (0..self.nodes.len()).map(|i| self.height(i)).collect();
+        let top = heights.iter().flatten().copied().max().unwrap_or(0);
+        for h in 1..=top {
+            let ids: Vec<(String, String)> =
+                (0..self.nodes.len()).filter_map(|i| self.block_id(i, h)).collect();
+            assert!(ids.windows(2).all(|w| w[0] == w[1]), "height {h} has two different blocks: {ids:?}");
         }
-        for i in 0..net.nodes.len() {
-            net.wait_rpc(i);
-        }
-        net
     }
 
     pub fn start_node(&mut self, i: usize) {
