@@ -65,7 +65,9 @@ fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks()
     net.start_node(3);
     net.wait_rpc(3);
     let target = net.height(0).unwrap();
-    net.wait_for("the restarted sealer to catch up", 60, |net| net.height(3).is_some_and(|h| h >= target));
+    net.wait_for("the restarted sealer to catch up", 60, |net| {
+        net.height(3).is_some_and(|h| h >= target)
+    });
 
     // Kill the next leader three times: view changes happen, the chain keeps committing.
     for round in 0..3 {
@@ -73,9 +75,11 @@ fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks()
         let via = (leader + 1) % 4;
         net.kill(leader);
         let txs = net.send(&user, via, 3);
-        net.wait_for(&format!("commits after killing leader {leader} (round {round})"), 90, |net| {
-            net.has_receipts(via, &txs)
-        });
+        net.wait_for(
+            &format!("commits after killing leader {leader} (round {round})"),
+            90,
+            |net| net.has_receipts(via, &txs),
+        );
         net.start_node(leader);
         net.wait_rpc(leader);
     }
@@ -86,7 +90,9 @@ fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks()
     net.assert_no_fork();
     let views = (1..=target)
         .filter_map(|h| {
-            let b = rpc(net.nodes[0].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false])).ok()?;
+            let b =
+                rpc(net.nodes[0].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false]))
+                    .ok()?;
             b["view"].as_str().map(str::to_string)
         })
         .collect::<Vec<_>>();

@@ -126,10 +126,13 @@ impl Net {
     /// The node expected to propose the block after the head seen by node `i`.
     pub fn next_leader(&self, i: usize, sealers: usize) -> usize {
         let h = self.height(i).unwrap();
-        let b = rpc(self.nodes[i].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false])).unwrap();
-        let view = u64::from_str_radix(b["view"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        let b = rpc(self.nodes[i].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false]))
+            .unwrap();
+        let view =
+            u64::from_str_radix(b["view"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
         let ids = self.node_ids();
-        let mut sorted: Vec<(usize, [u8; 64])> = ids.iter().copied().enumerate().take(sealers).collect();
+        let mut sorted: Vec<(usize, [u8; 64])> =
+            ids.iter().copied().enumerate().take(sealers).collect();
         sorted.sort_by_key(|(_, id)| *id);
         sorted[((h + 1 + view) % sealers as u64) as usize].0
     }
@@ -151,7 +154,8 @@ impl Net {
     /// Whether node `i` has a receipt for every hash.
     pub fn has_receipts(&self, i: usize, hashes: &[String]) -> bool {
         hashes.iter().all(|h| {
-            rpc(self.nodes[i].rpc, "eth_getTransactionReceipt", json!([h])).is_ok_and(|r| !r.is_null())
+            rpc(self.nodes[i].rpc, "eth_getTransactionReceipt", json!([h]))
+                .is_ok_and(|r| !r.is_null())
         })
     }
 
@@ -162,7 +166,10 @@ impl Net {
         for h in 1..=top {
             let ids: Vec<(String, String)> =
                 (0..self.nodes.len()).filter_map(|i| self.block_id(i, h)).collect();
-            assert!(ids.windows(2).all(|w| w[0] == w[1]), "height {h} has two different blocks: {ids:?}");
+            assert!(
+                ids.windows(2).all(|w| w[0] == w[1]),
+                "height {h} has two different blocks: {ids:?}"
+            );
         }
     }
 

@@ -1,0 +1,213 @@
+//! Who may talk to a node: a node certified under another chain CA is refused at the TLS
+//! handshake and a blacklisted node id right after it (the logs say why, and neither gets
+//! blocks); a peer with a valid certificate that sends garbage, oversized frames or forged
+//! consensus messages, or stays silent, is dropped while the chain keeps committing.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Net, free_port, rpc};
+use jinlian_crypto::{CryptoSuite, KeyPair};
+use jinlian_node::config::NodeConfig;
+use jinlian_node::pki::TlsIdentity;
+use serde_json::json;
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::Command;
+
+fn jinlian(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jinlian")).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn set_config(path: &std::path::Path, edit: impl FnOnce(&mut toml::Table)) {
+    let mut t: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+    edit(&mut t);
+    std::fs::write(path, toml::to_string(&t).unwrap()).unwrap();
+}
+
+fn p2p_of(net: &Net, i: usize) -> String {
+    NodeConfig::load(&net.nodes[i].dir.join("config.toml")).unwrap().network.listen.to_string()
+}
+
+#[test]
+fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
+    let mut net = Net::generate(4, 0, CryptoSuite::Ecdsa);
+    let chain = net.chain_dir();
+    // A node of this chain (valid certificate) that every sealer blacklists.
+    let banned_p2p = format!("127.0.0.1:{}", free_port());
+    jinlian(&[
+        "chain",
+        "add-node",
+        "--dir",
+        chain.to_str().unwrap(),
+        "--agency",
+        "bankA",
+        "--p2p",
+        &banned_p2p,
+    ]);
+    let banned_dir = chain.join("nodes/node4");
+    let banned_cfg = NodeConfig::load(&banned_dir.join("config.toml")).unwrap();
+    let banned_key =
+        jinlian_crypto::KeyFile::parse(&std::fs::read_to_string(&banned_cfg.node.key).unwrap())
+            .unwrap();
+    let banned_hex = banned_key.public().to_hex();
+    for i in 0..4 {
+        set_config(&net.nodes[i].dir.join("config.toml"), |t| {
+            t["network"]
+                .as_table_mut()
+                .unwrap()
+                .insert("blacklist".into(), toml::Value::Array(vec![banned_hex.clone().into()]));
+        });
+        net.start_node(i);
+    }
+    for i in 0..4 {
+        net.wait_rpc(i);
+    }
+    // A node of another chain (its own CA) pointed at ours.
+    let other = tempfile::tempdir().unwrap();
+    let other_chain = other.path().join("c");
+    let fp = format!("127.0.0.1:{}", free_port());
+    jinlian(&[
+        "chain",
+        "new",
+        "--dir",
+        other_chain.to_str().unwrap(),
+        "--agencies",
+        "evil",
+        "--sealers",
+        &fp,
+        "--rpc-port-base",
+        &free_port().to_string(),
+    ]);
+    let peers: Vec<toml::Value> = (0..4).map(|i| p2p_of(&net, i).into()).collect();
+    set_config(&other_chain.join("nodes/node0/config.toml"), |t| {
+        t["network"]
+            .as_table_mut()
+            .unwrap()
+            .insert("peers".into(), toml::Value::Array(peers.clone()));
+    });
+    let foreign_log = other.path().join("foreign.log");
+    let mut foreign = Command::new(env!("CARGO_BIN_EXE_jinlian"))
+        .args(["node", "--config", other_chain.join("nodes/node0/config.toml").to_str().unwrap()])
+        .stderr(std::fs::File::create(&foreign_log).unwrap())
+        .spawn()
+        .unwrap();
+    // The banned node, with every sealer as peer.
+    let mut banned = Command::new(env!("CARGO_BIN_EXE_jinlian"))
+        .args(["node", "--config", banned_dir.join("config.toml").to_str().unwrap()])
+        .stderr(std::fs::File::create(net.dir.path().join("banned.log")).unwrap())
+        .spawn()
+        .unwrap();
+
+    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[3; 32]).unwrap();
+    let txs = net.send(&user, 0, 5);
+    net.wait_for("receipts", 60, |net| net.has_receipts(0, &txs));
+    net.wait_for("the refusals in the logs", 30, |net| {
+        let all: String = (0..4).map(|i| net.log(i)).collect();
+        all.contains("refused a peer at the TLS handshake") && all.contains("on the blacklist")
+    });
+    // Neither got a block of ours.
+    let banned_rpc = banned_cfg.rpc.listen;
+    assert_eq!(rpc(banned_rpc, "eth_blockNumber", json!([])).unwrap(), "0x0");
+    let foreign_cfg = NodeConfig::load(&other_chain.join("nodes/node0/config.toml")).unwrap();
+    let theirs =
+        rpc(foreign_cfg.rpc.listen, "eth_getBlockByNumber", json!(["0x1", false])).unwrap();
+    assert!(theirs.is_null(), "the foreign node got a block: {theirs}");
+    foreign.kill().unwrap();
+    banned.kill().unwrap();
+    let _ = foreign.wait();
+    let _ = banned.wait();
+}
+
+/// A TLS connection to a node, as the (valid) node of `dir`.
+fn connect_as(
+    dir: &std::path::Path,
+    to: &str,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let cfg = NodeConfig::load(&dir.join("config.toml")).unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    let id = TlsIdentity::from_pem(
+        &read(&cfg.tls.cert),
+        &read(&cfg.tls.agency),
+        &read(&cfg.tls.key),
+        &read(&cfg.tls.ca),
+    )
+    .unwrap();
+    let conn = rustls::ClientConnection::new(
+        id.client_config().unwrap(),
+        rustls::pki_types::ServerName::try_from("node.jinlian").unwrap(),
+    )
+    .unwrap();
+    let tcp = TcpStream::connect(to).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let mut s = rustls::StreamOwned::new(conn, tcp);
+    // Drive the handshake.
+    while s.conn.is_handshaking() {
+        s.conn.complete_io(&mut s.sock).unwrap();
+    }
+    s
+}
+
+/// Whether the node closed the connection (a read returns EOF or an error).
+fn closed(s: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return true,
+            Ok(_) => continue, // status frames
+        }
+    }
+}
+
+#[test]
+fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
+    let net = Net::start(4, 0, CryptoSuite::Ecdsa);
+    let chain = net.chain_dir();
+    let p2p = format!("127.0.0.1:{}", free_port());
+    jinlian(&[
+        "chain",
+        "add-node",
+        "--dir",
+        chain.to_str().unwrap(),
+        "--agency",
+        "bankB",
+        "--p2p",
+        &p2p,
+    ]);
+    let me = chain.join("nodes/node4");
+    let target = p2p_of(&net, 0).replace("0.0.0.0", "127.0.0.1");
+
+    // A silent connection stays open meanwhile.
+    let _silent = connect_as(&me, &target);
+    // Oversized length prefix.
+    let mut s = connect_as(&me, &target);
+    s.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
+    // A frame of another protocol version.
+    let mut s = connect_as(&me, &target);
+    s.write_all(&[0, 0, 0, 6, 99, 0, 0, 0, 1, 1]).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
+    // Well-framed consensus messages that are garbage or forged: refused, logged.
+    let mut s = connect_as(&me, &target);
+    for payload in [vec![0xc0], vec![0xde, 0xad, 0xbe, 0xef], vec![7u8; 300]] {
+        let f = jinlian_node::wire::Frame::new(1, jinlian_node::wire::Module::Consensus, payload);
+        s.write_all(&f.encode()).unwrap();
+    }
+    s.flush().unwrap();
+    // Random bytes without any framing sense.
+    let mut g = TcpStream::connect(&target).unwrap();
+    g.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3]).unwrap();
+
+    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[4; 32]).unwrap();
+    let txs = net.send(&user, 0, 5);
+    net.wait_for("commits while hostile peers come and go", 60, |net| net.has_receipts(0, &txs));
+    let log = net.log(0);
+    assert!(log.contains("over the limit"), "oversized frame not reported");
+    assert!(log.contains("unknown protocol version"), "bad version not reported");
+    assert!(log.contains("bad frame"), "garbage consensus message not reported");
+}
