@@ -141,9 +141,9 @@ fn a_stopped_chain_restarts_where_it_was() {
     for i in 0..5 {
         net.start_node(i);
     }
-    for i in 0..5 {
+    for (i, before) in head.iter().enumerate() {
         net.wait_rpc(i);
-        assert_eq!(net.block_id(i, target), head[i], "node{i} lost or changed its head");
+        assert_eq!(&net.block_id(i, target), before, "node{i} lost or changed its head");
     }
     let more = net.send(&user, 1, 5);
     net.wait_for("commits after the restart", 60, |net| (0..5).all(|i| net.has_receipts(i, &more)));
