@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 mod chain_cmd;
 mod sim;
+mod up;
 
 /// Jinlian (金链): a consortium blockchain with BFT finality, EVM contracts and both
 /// secp256k1 and SM2/SM3 (国密) crypto.
@@ -47,6 +48,32 @@ enum Command {
     /// configuration).
     #[command(subcommand)]
     Chain(chain_cmd::ChainCommand),
+    /// Start a local chain: sealers and observers on 127.0.0.1 as child processes, the first
+    /// block committed, then the JSON-RPC addresses, chain id and funded dev keys printed.
+    /// Ctrl-C stops the nodes cleanly; the same command later resumes the same chain.
+    Up {
+        /// Directory of the chain (generated on first use, reused afterwards).
+        #[arg(long, default_value = "jinlian-local")]
+        dir: PathBuf,
+        /// Sealers (4 tolerate one faulty).
+        #[arg(long, default_value_t = 4)]
+        sealers: usize,
+        /// Observers (full data, no vote).
+        #[arg(long, default_value_t = 1)]
+        observers: usize,
+        /// Use SM2/SM3 (国密).
+        #[arg(long)]
+        sm: bool,
+        /// Least time between blocks, milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        block_interval_ms: u64,
+        /// First peer port (one per node, counting up).
+        #[arg(long, default_value_t = 30300)]
+        base_port: u16,
+        /// First JSON-RPC port (one per node, counting up).
+        #[arg(long, default_value_t = 8545)]
+        rpc_port: u16,
+    },
     /// Run a node: its configuration (from `jinlian chain new`) names its keys, certificates,
     /// genesis, data directory, peers and RPC address. Stops cleanly on Ctrl-C or SIGTERM.
     /// Logs go to standard error; RUST_LOG overrides the configured level.
@@ -97,6 +124,17 @@ fn main() {
         Command::Keygen { sm, out, json } => keygen(sm, &out, json),
         Command::Chain(c) => chain_cmd::run(c),
         Command::Node { config } => run_node(&config),
+        Command::Up { dir, sealers, observers, sm, block_interval_ms, base_port, rpc_port } => {
+            up::run(up::Args {
+                dir,
+                sealers,
+                observers,
+                sm,
+                block_interval_ms,
+                base_port,
+                rpc_port,
+            })
+        }
         Command::Sim { seeds, seed, sealers, byzantine, faults, txs, sm, trace } => {
             sim::run(sim::Args { seeds, seed, sealers, byzantine, faults, txs, sm, trace })
         }
