@@ -21,7 +21,8 @@ fn same_chain(net: &Net, upto: u64) {
 #[test]
 fn four_sealers_and_an_observer_commit_the_same_chain() {
     for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
-        let net = Net::start(4, 1, suite);
+        // Block interval 0: a block as soon as there is a transaction.
+        let net = Net::start_with(4, 1, suite, 0);
         let user = KeyPair::from_secret(suite, &[7; 32]).unwrap();
         let mut hashes = Vec::new();
         for i in 0..20u64 {
@@ -43,6 +44,23 @@ fn four_sealers_and_an_observer_commit_the_same_chain() {
         same_chain(&net, target);
         let r = rpc(net.nodes[4].rpc, "eth_getTransactionReceipt", json!([hashes[0]])).unwrap();
         assert_eq!(r["status"], "0x1", "the observer has the receipts too: {r}");
+        // A healthy chain needs no view change: transactions sent one after the other (each
+        // waited for) are each committed in the view of the block before.
+        let view_of = |net: &Net, h: u64| {
+            rpc(net.nodes[0].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false]))
+                .unwrap()["view"]
+                .clone()
+        };
+        let before = net.height(0).unwrap();
+        let other = KeyPair::from_secret(suite, &[17; 32]).unwrap();
+        for _ in 0..3 {
+            let h = net.send(&other, 1, 1);
+            net.wait_for("a receipt", 30, |net| net.has_receipts(0, &h));
+        }
+        let after = net.height(0).unwrap();
+        for h in before + 1..=after {
+            assert_eq!(view_of(&net, h), view_of(&net, before), "block {h} needed a view change");
+        }
         // A replayed transaction is refused with the reason.
         let raw = net.tx(&user, 1, 500, Address::repeat_byte(0x42), vec![]);
         let e = rpc(net.nodes[0].rpc, "eth_sendRawTransaction", json!([raw])).unwrap_err();

@@ -388,7 +388,13 @@ impl Replica {
             Input::Message(m) => self.on_message(now, m, out),
             Input::Timer(t) => self.on_timer(now, t, out),
             Input::TxsPending(p) => {
+                let was = self.txs_pending;
                 self.txs_pending = p;
+                if p && !was && self.round.proposal.is_none() {
+                    // A build asked for while the pool looked non-empty may have been answered
+                    // with nothing (the host's pool was empty by then): ask again now.
+                    self.round.build_requested.remove(&self.view);
+                }
                 if p {
                     self.arm_view_timer(now, out);
                     self.maybe_schedule_proposal(now, out);

@@ -127,6 +127,27 @@ fn primary_proposes_only_with_transactions_and_after_the_block_interval() {
 }
 
 #[test]
+fn a_build_answered_with_nothing_is_asked_again_when_transactions_arrive() {
+    // The host's pool emptied between the request and the build (the transactions were in
+    // the block just committed): it replies nothing. When new transactions arrive the primary
+    // must ask again, not wait for a view timeout.
+    let fx = fixture(4);
+    let mut p = fx.replica(PRIMARY, &[]);
+    let out = run(&mut p, T0 + 600, Input::TxsPending(true));
+    assert!(out.iter().any(|o| matches!(o, Output::BuildProposal { .. })));
+    assert!(run(&mut p, T0 + 601, Input::TxsPending(false)).is_empty());
+    let out = run(&mut p, T0 + 700, Input::TxsPending(true));
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::BuildProposal { height: Height(10), view: View(0), .. })),
+        "{out:?}"
+    );
+    // Still pending (no change): no second request while one is outstanding.
+    let out = run(&mut p, T0 + 701, Input::TxsPending(true));
+    assert!(!out.iter().any(|o| matches!(o, Output::BuildProposal { .. })));
+}
+
+#[test]
 fn primary_broadcasts_its_proposal_and_persists_its_prepare_before_sending_it() {
     let fx = fixture(4);
     let mut p = fx.replica(PRIMARY, &[]);

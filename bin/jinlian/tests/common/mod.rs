@@ -66,7 +66,17 @@ impl Drop for Net {
 impl Net {
     /// Generates a chain of `sealers` + `observers` nodes and starts them all.
     pub fn start(sealers: usize, observers: usize, suite: CryptoSuite) -> Net {
-        let mut net = Net::generate(sealers, observers, suite);
+        Net::start_with(sealers, observers, suite, 200)
+    }
+
+    /// As [`Net::start`], with a block interval.
+    pub fn start_with(
+        sealers: usize,
+        observers: usize,
+        suite: CryptoSuite,
+        interval_ms: u64,
+    ) -> Net {
+        let mut net = Net::generate_with(sealers, observers, suite, interval_ms);
         for i in 0..net.nodes.len() {
             net.start_node(i);
         }
@@ -78,6 +88,16 @@ impl Net {
 
     /// Generates the chain without starting anything.
     pub fn generate(sealers: usize, observers: usize, suite: CryptoSuite) -> Net {
+        Net::generate_with(sealers, observers, suite, 200)
+    }
+
+    /// Generates the chain with a block interval, without starting anything.
+    pub fn generate_with(
+        sealers: usize,
+        observers: usize,
+        suite: CryptoSuite,
+        interval_ms: u64,
+    ) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let chain = dir.path().join("chain");
         let addr = |_: usize| format!("127.0.0.1:{}", free_port());
@@ -94,7 +114,7 @@ impl Net {
             "--sealers".into(),
             s.join(","),
             "--block-interval-ms".into(),
-            "200".into(),
+            interval_ms.to_string(),
             "--rpc-port-base".into(),
             rpc_base.to_string(),
         ];
@@ -194,7 +214,7 @@ impl Net {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&n.log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_jinlian"))
             .args(["node", "--config", n.dir.join("config.toml").to_str().unwrap()])
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", std::env::var("JINLIAN_TEST_LOG").unwrap_or_else(|_| "info".into()))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
