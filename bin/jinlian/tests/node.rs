@@ -70,8 +70,16 @@ fn four_sealers_and_an_observer_commit_the_same_chain() {
 
 #[test]
 fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks() {
-    let mut net = Net::start(4, 1, CryptoSuite::Ecdsa);
-    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[8; 32]).unwrap();
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks_in(suite);
+    }
+}
+
+fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks_in(
+    suite: CryptoSuite,
+) {
+    let mut net = Net::start(4, 1, suite);
+    let user = KeyPair::from_secret(suite, &[8; 32]).unwrap();
     let first = net.send(&user, 0, 5);
     net.wait_for("first receipts", 60, |net| net.has_receipts(0, &first));
 
@@ -119,8 +127,14 @@ fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks()
 
 #[test]
 fn without_a_quorum_nothing_commits_and_commits_resume_with_it() {
-    let mut net = Net::start(4, 0, CryptoSuite::Sm);
-    let user = KeyPair::from_secret(CryptoSuite::Sm, &[9; 32]).unwrap();
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        without_a_quorum_nothing_commits_and_commits_resume_with_it_in(suite);
+    }
+}
+
+fn without_a_quorum_nothing_commits_and_commits_resume_with_it_in(suite: CryptoSuite) {
+    let mut net = Net::start(4, 0, suite);
+    let user = KeyPair::from_secret(suite, &[9; 32]).unwrap();
     let first = net.send(&user, 0, 3);
     net.wait_for("first receipts", 60, |net| net.has_receipts(0, &first));
     let before = net.height(0).unwrap();
@@ -142,8 +156,14 @@ fn without_a_quorum_nothing_commits_and_commits_resume_with_it() {
 
 #[test]
 fn a_stopped_chain_restarts_where_it_was() {
-    let mut net = Net::start(4, 1, CryptoSuite::Ecdsa);
-    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[10; 32]).unwrap();
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        a_stopped_chain_restarts_where_it_was_in(suite);
+    }
+}
+
+fn a_stopped_chain_restarts_where_it_was_in(suite: CryptoSuite) {
+    let mut net = Net::start(4, 1, suite);
+    let user = KeyPair::from_secret(suite, &[10; 32]).unwrap();
     let txs = net.send(&user, 0, 10);
     net.wait_for("receipts", 60, |net| net.has_receipts(0, &txs));
     let target = net.height(0).unwrap();
