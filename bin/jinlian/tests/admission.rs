@@ -150,21 +150,36 @@ fn connect_as(
     s
 }
 
-/// Whether the node closed the connection (a read returns EOF or an error).
+/// Whether the node closes the connection within 20 s (a read returns EOF or a reset; a
+/// read timeout is not a close).
 fn closed(s: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>) -> bool {
-    use std::io::Read;
+    use std::io::{ErrorKind, Read};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut buf = [0u8; 4096];
-    loop {
+    while std::time::Instant::now() < deadline {
         match s.read(&mut buf) {
-            Ok(0) | Err(_) => return true,
+            Ok(0) => return true,
             Ok(_) => continue, // status frames
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
+            Err(_) => return true,
         }
     }
+    false
 }
 
 #[test]
 fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
-    let net = Net::start(4, 0, CryptoSuite::Ecdsa);
+    let mut net = Net::generate(4, 0, CryptoSuite::Ecdsa);
+    // node0 drops silent peers after 3 s (healthy peers send a status every 2 s).
+    set_config(&net.nodes[0].dir.join("config.toml"), |t| {
+        t["network"].as_table_mut().unwrap().insert("idle_timeout_secs".into(), 3.into());
+    });
+    for i in 0..4 {
+        net.start_node(i);
+    }
+    for i in 0..4 {
+        net.wait_rpc(i);
+    }
     let chain = net.chain_dir();
     let p2p = format!("127.0.0.1:{}", free_port());
     jinlian(&[
@@ -180,8 +195,6 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     let me = chain.join("nodes/node4");
     let target = p2p_of(&net, 0).replace("0.0.0.0", "127.0.0.1");
 
-    // A silent connection stays open meanwhile.
-    let _silent = connect_as(&me, &target);
     // Oversized length prefix.
     let mut s = connect_as(&me, &target);
     s.write_all(&u32::MAX.to_be_bytes()).unwrap();
@@ -192,13 +205,34 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     s.write_all(&[0, 0, 0, 6, 99, 0, 0, 0, 1, 1]).unwrap();
     s.flush().unwrap();
     assert!(closed(&mut s));
-    // Well-framed consensus messages that are garbage or forged: refused, logged.
+    // Well-framed consensus bytes that do not decode: dropped.
     let mut s = connect_as(&me, &target);
-    for payload in [vec![0xc0], vec![0xde, 0xad, 0xbe, 0xef], vec![7u8; 300]] {
-        let f = jinlian_node::wire::Frame::new(1, jinlian_node::wire::Module::Consensus, payload);
-        s.write_all(&f.encode()).unwrap();
-    }
+    let f =
+        jinlian_node::wire::Frame::new(1, jinlian_node::wire::Module::Consensus, vec![0xde, 0xad]);
+    s.write_all(&f.encode()).unwrap();
     s.flush().unwrap();
+    assert!(closed(&mut s));
+    // A well-formed vote for the current height, claiming to be sealer 0, signed by us (not
+    // sealer 0): dropped.
+    let next = net.height(0).unwrap() + 1;
+    let vote = jinlian_consensus::Message::Prepare(jinlian_consensus::Prepare {
+        height: jinlian_primitives::Height(next),
+        view: jinlian_primitives::View(0),
+        hash: alloy_primitives::B256::repeat_byte(1),
+    });
+    let cfg = NodeConfig::load(&me.join("config.toml")).unwrap();
+    let my_key =
+        jinlian_crypto::KeyFile::parse(&std::fs::read_to_string(&cfg.node.key).unwrap()).unwrap();
+    let forged = jinlian_consensus::SignedMessage::sign(&vote, 0, &my_key);
+    let mut s = connect_as(&me, &target);
+    let f = jinlian_node::wire::Frame::new(
+        1,
+        jinlian_node::wire::Module::Consensus,
+        forged.encode_to_vec(),
+    );
+    s.write_all(&f.encode()).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
     // Random bytes without any framing sense.
     let mut g = TcpStream::connect(&target).unwrap();
     g.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3]).unwrap();
@@ -206,8 +240,22 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[4; 32]).unwrap();
     let txs = net.send(&user, 0, 5);
     net.wait_for("commits while hostile peers come and go", 60, |net| net.has_receipts(0, &txs));
+    // A silent connection is dropped after the idle timeout. (It is the same node id as the
+    // connections above: the node keeps one connection per node, so this comes last.)
+    let mut silent = connect_as(&me, &target);
+    let opened = std::time::Instant::now();
+    assert!(closed(&mut silent));
+    let waited = opened.elapsed();
+    assert!(waited >= std::time::Duration::from_secs(2), "dropped too early: {waited:?}");
     let log = net.log(0);
     assert!(log.contains("over the limit"), "oversized frame not reported");
     assert!(log.contains("unknown protocol version"), "bad version not reported");
-    assert!(log.contains("bad frame"), "garbage consensus message not reported");
+    assert!(
+        log.contains("bad consensus message"),
+        "garbage or forged consensus message not reported"
+    );
+    assert!(log.contains("is not that sealer"), "impersonation not reported");
+    assert!(log.contains("silent for 3 s"), "silent peer not reported");
+    // The healthy sealers were never dropped for silence.
+    net.assert_no_fork();
 }

@@ -298,6 +298,7 @@ fn write_node_dir(
             blacklist: Vec::new(),
             whitelist: Vec::new(),
             max_frame_bytes: crate::config::DEFAULT_MAX_FRAME,
+            idle_timeout_secs: 30,
         },
         tls: TlsSection {
             ca: PathBuf::from("tls/ca.crt"),

@@ -64,6 +64,14 @@ pub struct NetworkSection {
     /// Largest frame accepted from a peer, bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// Seconds of silence after which a peer is dropped (at least 3; peers send a status
+    /// every 2 s).
+    #[serde(default = "default_idle")]
+    pub idle_timeout_secs: u64,
+}
+
+fn default_idle() -> u64 {
+    30
 }
 
 fn default_max_frame() -> usize {
@@ -116,6 +124,10 @@ impl NodeConfig {
         ensure!(
             (1024..=256 * 1024 * 1024).contains(&cfg.network.max_frame_bytes),
             "network.max_frame_bytes must be between 1 KiB and 256 MiB"
+        );
+        ensure!(
+            (3..=3600).contains(&cfg.network.idle_timeout_secs),
+            "network.idle_timeout_secs must be between 3 and 3600"
         );
         Ok(cfg)
     }

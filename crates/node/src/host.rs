@@ -395,8 +395,36 @@ impl Host {
                 self.maybe_sync()?;
             }
             Module::Consensus => {
-                let m = SignedMessage::decode_exact(&frame.payload)?;
-                self.inputs.push_back(Input::Message(m));
+                // Consensus messages come straight from their signer. For the height being
+                // agreed on, a message that does not decode, names a sealer other than the
+                // peer that sent it, or is not signed by it, is misbehaviour: the peer is
+                // dropped. Messages of other heights (whose sealer set may differ) go to the
+                // replica, which checks them when their height comes.
+                let checked = SignedMessage::decode_exact(&frame.payload)
+                    .map_err(|e| e.to_string())
+                    .and_then(|m| {
+                        let msg = jinlian_consensus::Message::decode(&m.payload)
+                            .map_err(|e| e.to_string())?;
+                        let next = self.head().map_err(|e| e.to_string())?.0.height.0 + 1;
+                        if msg.height().0 == next {
+                            let signer = self.sealers.get(m.from as usize).map(|k| k.0);
+                            if signer != Some(peer) {
+                                return Err(format!(
+                                    "it names sealer {} but is not that sealer",
+                                    m.from
+                                ));
+                            }
+                            m.open(self.suite, &self.sealers).map_err(|e| e.to_string())?;
+                        }
+                        Ok(m)
+                    });
+                match checked {
+                    Ok(m) => self.inputs.push_back(Input::Message(m)),
+                    Err(why) => {
+                        warn!(peer = %PublicKey(peer), "dropping a peer for a bad consensus message: {why}");
+                        self.net.disconnect(&peer);
+                    }
+                }
             }
             Module::Txs => {} // decoded and checked by the network task (see run.rs)
             Module::SyncRequest => {

@@ -8,7 +8,8 @@
 //! - One connection per peer: when both sides dial each other, the connection dialled by the
 //!   smaller node id is kept.
 //! - Limits: handshakes must finish in 10 s; a frame longer than the maximum, a malformed
-//!   frame, or 30 s of silence (peers send a status every 2 s) drops the connection; at most
+//!   frame, or silence (30 s by default; peers send a status every 2 s) drops the
+//!   connection, as does misbehaviour the node reports ([`NetHandle::disconnect`]); at most
 //!   [`MAX_PEERS`] connections; each peer has a bounded send queue (a slow peer loses
 //!   messages rather than holding memory).
 //! - Dialling: every configured address is dialled with back-off (1 s doubling to 30 s) and
@@ -38,7 +39,6 @@ pub const MAX_PEERS: usize = 128;
 /// Frames queued for one peer before new ones are dropped.
 pub const SEND_QUEUE: usize = 4096;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the network tells the node.
 #[derive(Debug, Clone)]
@@ -66,6 +66,8 @@ pub struct NetConfig {
     pub whitelist: HashSet<PeerId>,
     /// Largest frame accepted.
     pub max_frame: usize,
+    /// A peer silent this long is dropped (peers send a status every 2 s).
+    pub idle_timeout: Duration,
 }
 
 struct Conn {
@@ -74,6 +76,7 @@ struct Conn {
     outbound: bool,
     tx: mpsc::Sender<Bytes>,
     close: tokio::sync::watch::Sender<bool>,
+    kick: tokio::sync::watch::Sender<bool>,
 }
 
 struct Shared {
@@ -123,6 +126,15 @@ impl NetHandle {
                     let _ = c.tx.try_send(bytes.clone());
                 }
             }
+        }
+    }
+
+    /// Drops the connection to a peer (it misbehaved); it may connect again later.
+    pub fn disconnect(&self, peer: &PeerId) {
+        if let Ok(peers) = self.shared.peers.lock()
+            && let Some(c) = peers.get(peer)
+        {
+            let _ = c.kick.send(true);
         }
     }
 
@@ -273,6 +285,7 @@ async fn run_conn<S>(
     let conn_id = s.next_conn.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
+    let (kick_tx, mut kick) = tokio::sync::watch::channel(false);
     {
         let Ok(mut peers) = s.peers.lock() else { return };
         // Prefer the connection dialled by the smaller node id.
@@ -284,7 +297,8 @@ async fn run_conn<S>(
             debug!(peer = %short(&id), "duplicate connection closed");
             return;
         }
-        if let Some(old) = peers.insert(id, Conn { id: conn_id, outbound, tx, close: close_tx }) {
+        let conn = Conn { id: conn_id, outbound, tx, close: close_tx, kick: kick_tx };
+        if let Some(old) = peers.insert(id, conn) {
             let _ = old.close.send(true);
         }
     }
@@ -307,6 +321,7 @@ async fn run_conn<S>(
         let _ = writer.shutdown().await;
     });
     let max = s.cfg.max_frame;
+    let idle = s.cfg.idle_timeout;
     let reason: String = loop {
         let read = async {
             let mut len = [0u8; 4];
@@ -317,11 +332,12 @@ async fn run_conn<S>(
             Frame::decode_body(&body).map_err(|e| e.to_string())
         };
         tokio::select! {
-            r = tokio::time::timeout(IDLE_TIMEOUT, read) => match r {
+            r = tokio::time::timeout(idle, read) => match r {
                 Ok(Ok(frame)) => (s.events)(NetEvent::Frame(id, frame)),
                 Ok(Err(e)) => break e,
-                Err(_) => break "silent for 30 s".to_string(),
+                Err(_) => break format!("silent for {} s", idle.as_secs()),
             },
+            _ = kick.changed() => break "dropped for misbehaving".to_string(),
             _ = close_rx.changed() => break "replaced by another connection".to_string(),
         }
     };

@@ -87,6 +87,7 @@ pub fn run(config_path: &Path) -> Result<()> {
             blacklist: cfg.network.blacklist.iter().map(|k| k.0).collect(),
             whitelist: cfg.network.whitelist.iter().map(|k| k.0).collect(),
             max_frame: cfg.network.max_frame_bytes,
+            idle_timeout: std::time::Duration::from_secs(cfg.network.idle_timeout_secs),
         };
         let net = crate::net::start(net_cfg, on_net).await?;
         let exec = ExecConfig {
