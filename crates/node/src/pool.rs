@@ -265,6 +265,11 @@ impl Pool {
         Ok(out)
     }
 
+    /// The pooled transactions in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = &RecoveredTx> {
+        self.order.values().filter_map(|h| self.txs.get(h).map(|e| &e.tx))
+    }
+
     /// Removes transactions (committed, or found invalid).
     pub fn remove<'a>(&mut self, hashes: impl IntoIterator<Item = &'a B256>) {
         for h in hashes {

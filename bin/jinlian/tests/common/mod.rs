@@ -103,7 +103,7 @@ impl Net {
         let addr = |_: usize| format!("127.0.0.1:{}", free_port());
         let s: Vec<String> = (0..sealers).map(addr).collect();
         let o: Vec<String> = (0..observers).map(addr).collect();
-        let rpc_base = free_port();
+        let rpc_base = free_ports((sealers + observers) as u16);
         let mut args = vec![
             "chain".to_string(),
             "new".into(),
