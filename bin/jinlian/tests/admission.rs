@@ -36,7 +36,7 @@ fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
     let mut net = Net::generate(4, 0, CryptoSuite::Ecdsa);
     let chain = net.chain_dir();
     // A node of this chain (valid certificate) that every sealer blacklists.
-    let banned_p2p = format!("127.0.0.1:{}", free_port());
+    let banned_p2p = format!("127.0.0.1:{}", net.unused_port());
     jinlian(&[
         "chain",
         "add-node",
@@ -181,7 +181,7 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
         net.wait_rpc(i);
     }
     let chain = net.chain_dir();
-    let p2p = format!("127.0.0.1:{}", free_port());
+    let p2p = format!("127.0.0.1:{}", net.unused_port());
     jinlian(&[
         "chain",
         "add-node",

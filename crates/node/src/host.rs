@@ -478,6 +478,9 @@ impl Host {
                     self.truncate_wal()?;
                     self.boot_replica(false)?;
                     self.maybe_sync()?;
+                } else {
+                    // Nothing usable: forget its claim until its next status.
+                    self.peers.remove(&peer);
                 }
             }
         }
@@ -486,8 +489,15 @@ impl Host {
 
     fn maybe_sync(&mut self) -> Result<()> {
         let now = now_ms();
-        if self.sync_inflight.is_some_and(|(_, deadline)| deadline > now) {
-            return Ok(());
+        match self.sync_inflight {
+            Some((_, deadline)) if deadline > now => return Ok(()),
+            // A peer that did not answer in time loses its claim until its next status, so a
+            // peer claiming a height it cannot serve does not hold sync up.
+            Some((peer, _)) => {
+                self.peers.remove(&peer);
+                self.sync_inflight = None;
+            }
+            None => {}
         }
         let (header, _) = self.head()?;
         let ours = header.height.0;

@@ -100,9 +100,14 @@ impl Net {
     ) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let chain = dir.path().join("chain");
-        let addr = |_: usize| format!("127.0.0.1:{}", free_port());
-        let s: Vec<String> = (0..sealers).map(addr).collect();
-        let o: Vec<String> = (0..observers).map(addr).collect();
+        // Distinct ports: hold every listener until all are chosen.
+        let held: Vec<TcpListener> =
+            (0..sealers + observers).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+        let ports: Vec<u16> = held.iter().map(|l| l.local_addr().unwrap().port()).collect();
+        drop(held);
+        let addr = |p: &u16| format!("127.0.0.1:{p}");
+        let s: Vec<String> = ports[..sealers].iter().map(addr).collect();
+        let o: Vec<String> = ports[sealers..].iter().map(addr).collect();
         let rpc_base = free_ports((sealers + observers) as u16);
         let mut args = vec![
             "chain".to_string(),
@@ -141,6 +146,19 @@ impl Net {
             })
             .collect();
         Net { dir, nodes, chain_id: manifest.chain_id, suite, next_id: std::cell::Cell::new(1) }
+    }
+
+    /// A free port that no node of this chain uses.
+    pub fn unused_port(&self) -> u16 {
+        let m = jinlian_node::chain::load_manifest(&self.chain_dir()).unwrap();
+        loop {
+            let p = free_port();
+            let taken =
+                m.nodes.iter().any(|n| n.rpc.port() == p || n.p2p.ends_with(&format!(":{p}")));
+            if !taken {
+                return p;
+            }
+        }
     }
 
     /// The chain directory.
