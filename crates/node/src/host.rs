@@ -222,7 +222,7 @@ impl Host {
         self.timers.clear();
         let mut out = Vec::new();
         replica.start(now_ms(), &mut out);
-        replica.step(now_ms(), Input::TxsPending(!self.pool.is_empty()), &mut out);
+        replica.step(now_ms(), Input::TxsPending(self.packable()), &mut out);
         self.replica = Some(replica);
         self.perform(out)?;
         Ok(())
@@ -358,9 +358,16 @@ impl Host {
             })
             .map_err(|e| e.to_string())?;
         if added {
-            self.inputs.push_back(Input::TxsPending(true));
+            self.inputs.push_back(Input::TxsPending(self.packable()));
         }
         Ok(())
+    }
+
+    /// Whether the pool holds a transaction a block could take now. A transaction waiting for
+    /// an earlier nonce does not count: it must not make the sealers expect a block (and
+    /// change views when none comes).
+    fn packable(&self) -> bool {
+        self.state().ok().and_then(|s| self.pool.pack(1, &s).ok()).is_some_and(|v| !v.is_empty())
     }
 
     /// Sends new transactions once to the other sealers.
@@ -611,6 +618,15 @@ impl Host {
                     self.wal_seq += 1;
                 }
                 Output::Broadcast(msg) => {
+                    if let Ok(jinlian_consensus::Message::ViewChange(vc)) =
+                        jinlian_consensus::Message::decode(&msg.payload)
+                    {
+                        info!(
+                            height = vc.height.0,
+                            view = vc.view.0,
+                            "no commit in time: asking for a view change"
+                        );
+                    }
                     let frame =
                         Frame::new(self.genesis.group_id, Module::Consensus, msg.encode_to_vec());
                     let to: Vec<PeerId> =
@@ -659,7 +675,7 @@ impl Host {
                     if next_is_mine != self.replica.is_some() {
                         self.boot_replica(false)?;
                     } else {
-                        self.inputs.push_back(Input::TxsPending(!self.pool.is_empty()));
+                        self.inputs.push_back(Input::TxsPending(self.packable()));
                     }
                 }
                 Output::ReportFault { from, fault } => {

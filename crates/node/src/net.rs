@@ -315,7 +315,7 @@ async fn run_conn<S>(
                         break;
                     }
                 }
-                _ = close_w.changed() => break,
+                Ok(()) = close_w.changed() => break,
             }
         }
         let _ = writer.shutdown().await;
@@ -337,8 +337,8 @@ async fn run_conn<S>(
                 Ok(Err(e)) => break e,
                 Err(_) => break format!("silent for {} s", idle.as_secs()),
             },
-            _ = kick.changed() => break "dropped for misbehaving".to_string(),
-            _ = close_rx.changed() => break "replaced by another connection".to_string(),
+            Ok(()) = kick.changed() => break "dropped for misbehaving".to_string(),
+            Ok(()) = close_rx.changed() => break "replaced by another connection".to_string(),
         }
     };
     writer_task.abort();

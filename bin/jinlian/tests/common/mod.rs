@@ -308,6 +308,21 @@ impl Net {
         Some((b["hash"].as_str()?.to_string(), b["stateRoot"].as_str()?.to_string()))
     }
 
+    /// A signed Ethereum (EIP-155 legacy) transaction with an explicit nonce.
+    pub fn eth_tx(&self, key: &KeyPair, nonce: u64) -> String {
+        let body = TxBody::Legacy(jinlian_primitives::LegacyTx {
+            nonce,
+            gas_price: 0,
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::repeat_byte(0x43)),
+            value: U256::ZERO,
+            input: Bytes::new(),
+            chain_id: Some(self.chain_id),
+        });
+        let tx = Transaction::sign(body, key).unwrap();
+        format!("0x{}", alloy_primitives::hex::encode(tx.encoded()))
+    }
+
     /// A signed consortium transaction (no nonce management: a random id per transaction).
     pub fn tx(
         &self,
