@@ -38,6 +38,11 @@ pub enum ChainCommand {
         /// Chain id (`block.chainid`, EIP-155).
         #[arg(long, default_value_t = 20_261_130)]
         chain_id: u64,
+        /// Governance committee (comma-separated addresses): only they add and remove nodes,
+        /// change the system config and freeze accounts. Without it, an admin key is generated
+        /// into DIR/admin.key.json and its address is the committee.
+        #[arg(long, value_delimiter = ',', value_name = "ADDRESS")]
+        committee: Vec<String>,
         /// Fund an account at genesis: `ADDRESS=BALANCE` (wei, decimal or 0x-hex); repeatable.
         #[arg(long, value_name = "ADDRESS=BALANCE")]
         fund: Vec<String>,
@@ -87,9 +92,18 @@ pub fn run(cmd: ChainCommand) -> Result<()> {
             sm,
             chain_id,
             fund,
+            committee,
             block_interval_ms,
             rpc_port_base,
         } => {
+            let committee = committee
+                .iter()
+                .map(|a| {
+                    a.trim()
+                        .parse()
+                        .with_context(|| format!("--committee: {a:?} is not an address"))
+                })
+                .collect::<Result<Vec<Address>>>()?;
             let spec = ChainSpec {
                 name,
                 suite: if sm { CryptoSuite::Sm } else { CryptoSuite::Ecdsa },
@@ -98,6 +112,7 @@ pub fn run(cmd: ChainCommand) -> Result<()> {
                 sealers,
                 observers,
                 accounts: fund.iter().map(|f| parse_fund(f)).collect::<Result<_>>()?,
+                committee: committee.clone(),
                 config: GenesisConfig { block_interval_ms, ..GenesisConfig::default() },
                 rpc_port_base,
                 timestamp_ms: std::time::SystemTime::now()
@@ -120,6 +135,21 @@ pub fn run(cmd: ChainCommand) -> Result<()> {
                     Role::Candidate => "candidate",
                 };
                 println!("{:<8} {:<12} {:<9} {:<22} {:<16}", n.name, n.agency, role, n.p2p, n.rpc);
+            }
+            println!();
+            if committee.is_empty() {
+                println!(
+                    "governance: the committee is the admin key in {}/admin.key.json (readable only by you);",
+                    dir.display()
+                );
+                println!(
+                    "  only it adds and removes nodes and changes the system config: keep it safe."
+                );
+            } else {
+                println!(
+                    "governance: the committee is {} account(s) given with --committee.",
+                    committee.len()
+                );
             }
             println!();
             println!("next:");

@@ -172,7 +172,7 @@ fn keygen(sm: bool, out: &Path, json: bool) -> Result<()> {
         jinlian_node::files::write_private_file(out, contents.as_bytes()).map_err(|e| {
             // Point at the flag that chooses the path.
             if e.to_string().contains("refusing to overwrite") {
-                e.context("refusing to overwrite a key file (choose another path with --out)")
+                anyhow::anyhow!("{e} (choose another path with --out)")
             } else {
                 e
             }

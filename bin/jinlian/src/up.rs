@@ -104,6 +104,8 @@ fn generate(args: &Args, suite: CryptoSuite) -> Result<()> {
                 balance: U256::from(10u64).pow(U256::from(24)),
             })
             .collect(),
+        // Dev key 0 governs the local chain (adds nodes, changes the system config).
+        committee: dev_keys(suite).first().map(|k| vec![k.address()]).unwrap_or_default(),
         config: GenesisConfig {
             block_interval_ms: args.block_interval_ms,
             ..GenesisConfig::default()
@@ -117,8 +119,8 @@ fn generate(args: &Args, suite: CryptoSuite) -> Result<()> {
 
 /// Runs `jinlian up` until Ctrl-C.
 pub fn run(args: Args) -> Result<()> {
-    if args.sealers == 0 {
-        bail!("--sealers must be at least 1");
+    if !(1..=32).contains(&args.sealers) || args.observers > 32 {
+        bail!("--sealers must be 1 to 32 and --observers at most 32 (each node is a process)");
     }
     let suite = if args.sm { CryptoSuite::Sm } else { CryptoSuite::Ecdsa };
     let fresh = !args.dir.join("chain.json").exists();
@@ -131,7 +133,10 @@ pub fn run(args: Args) -> Result<()> {
         );
         generate(&args, suite)?;
     } else {
-        eprintln!("reusing the chain in {} (its data is kept)", args.dir.display());
+        eprintln!(
+            "reusing the chain in {} (its data is kept; the --sealers, --observers, --sm and port options it was made with still apply: use a new --dir for another chain)",
+            args.dir.display()
+        );
     }
     let m = load_manifest(&args.dir)?;
     let suite: CryptoSuite = m.suite.into();

@@ -170,24 +170,29 @@ fn chain_new_generates_every_node_and_add_node_issues_one_more() {
 #[test]
 fn chain_new_refuses_bad_addresses_with_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
-    for (sealers, want) in [
-        ("127.0.0.1", "not host:port"),
-        ("127.0.0.1:0", "bad port"),
-        ("127.0.0.1:1,127.0.0.1:1", "given twice"),
+    for (agencies, sealers, extra, want) in [
+        ("a", "127.0.0.1", "", "not host:port"),
+        ("a", "127.0.0.1:0", "", "bad port"),
+        ("a", "127.0.0.1:1,127.0.0.1:1", "", "given twice"),
+        ("a", "127.0.0.1:1; 127.0.0.1:2", "", "is not an IPv4 address"),
+        ("a", "bad host:1", "", "is not an IPv4 address"),
+        ("a", "a@@127.0.0.1:1", "", "is not an IPv4 address"),
+        ("a,a", "127.0.0.1:1", "", "listed twice"),
+        ("a", "127.0.0.1:1", "--chain-id=0", "chain_id must be positive"),
+        ("a", "127.0.0.1:1,127.0.0.1:2", "--rpc-port-base=65535", "RPC port range"),
+        ("a", "127.0.0.1:8546,127.0.0.1:2", "", "also a peer port"),
     ] {
         let dir = tmp.path().join("c");
-        let out = jinlian(&[
-            "chain",
-            "new",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--agencies",
-            "a",
-            "--sealers",
-            sealers,
-        ]);
+        let d = dir.to_str().unwrap();
+        let mut args =
+            vec!["chain", "new", "--dir", d, "--agencies", agencies, "--sealers", sealers];
+        if !extra.is_empty() {
+            args.push(extra);
+        }
+        let out = jinlian(&args);
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{sealers}: {err}");
+        assert!(!dir.exists(), "{sealers} {extra}: files were written despite the error");
     }
 }

@@ -90,6 +90,10 @@ pub struct ChainSpec {
     pub observers: Vec<String>,
     /// Funded accounts.
     pub accounts: Vec<Funded>,
+    /// ChainGovernance committee (they add and remove nodes, change the system config,
+    /// freeze accounts). Empty: `new_chain` generates an admin key (`admin.key.json`) and
+    /// makes its address the committee, so a new chain is never open to anyone.
+    pub committee: Vec<alloy_primitives::Address>,
     /// Starting system configuration.
     pub config: GenesisConfig,
     /// First JSON-RPC port on each host.
@@ -120,12 +124,35 @@ fn parse_endpoint(text: &str) -> Result<(Option<String>, String, u16)> {
     let port: u16 =
         port.parse().ok().filter(|p| *p > 0).with_context(|| format!("bad port in {text:?}"))?;
     ensure!(!host.is_empty(), "no host in {text:?}");
+    let ip_ok = host.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv4())
+        || (host.starts_with('[')
+            && host.ends_with(']')
+            && host[1..host.len() - 1].parse::<std::net::Ipv6Addr>().is_ok());
+    let name_ok = host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    ensure!(
+        ip_ok || name_ok,
+        "{text:?}: {host:?} is not an IPv4 address, a [IPv6] address or a host name"
+    );
+    if let Some(a) = &agency {
+        ensure!(!a.is_empty() && !a.contains('@'), "{text:?}: write AGENCY@host:port");
+    }
     Ok((agency, host.to_string(), port))
 }
 
 fn listen_addr(host: &str, port: u16) -> SocketAddr {
     // A literal IP is listened on as such; a host name means "this host": all interfaces.
-    let ip: IpAddr = host.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let ip: IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     SocketAddr::new(ip, port)
 }
 
@@ -145,8 +172,9 @@ fn mkdir(p: &Path) -> Result<()> {
 pub fn new_chain(dir: &Path, spec: &ChainSpec) -> Result<Manifest> {
     check_name("chain", &spec.name)?;
     ensure!(!spec.agencies.is_empty(), "give at least one agency (--agencies A,B,...)");
-    for a in &spec.agencies {
+    for (i, a) in spec.agencies.iter().enumerate() {
         check_name("agency", a)?;
+        ensure!(!spec.agencies[..i].contains(a), "agency {a:?} is listed twice");
     }
     ensure!(!spec.sealers.is_empty(), "give at least one sealer (--sealers host:port,...)");
     if dir.exists() {
@@ -181,18 +209,6 @@ pub fn new_chain(dir: &Path, spec: &ChainSpec) -> Result<Manifest> {
             planned.push((role, agency, host, port));
         }
     }
-    mkdir(dir)?;
-    let chain_ca = new_chain_ca(&spec.name)?;
-    mkdir(&dir.join("ca"))?;
-    write_public_file(&dir.join("ca/ca.crt"), chain_ca.cert.as_bytes())?;
-    write_private_file(&dir.join("ca/ca.key"), chain_ca.key.as_bytes())?;
-    for a in &spec.agencies {
-        let d = dir.join("agencies").join(a);
-        mkdir(&d)?;
-        let ca = new_agency_ca(&chain_ca, a)?;
-        write_public_file(&d.join("agency.crt"), ca.cert.as_bytes())?;
-        write_private_file(&d.join("agency.key"), ca.key.as_bytes())?;
-    }
     let mut manifest = Manifest {
         name: spec.name.clone(),
         suite: spec.suite.into(),
@@ -208,6 +224,11 @@ pub fn new_chain(dir: &Path, spec: &ChainSpec) -> Result<Manifest> {
         manifest.nodes.push(plan_entry(&manifest, &agency, &host, port, &key, role)?);
         keys.push(key);
     }
+    let admin = spec.committee.is_empty().then(|| KeyPair::generate(spec.suite, &mut rand::rng()));
+    let committee = match &admin {
+        Some(k) => vec![k.address()],
+        None => spec.committee.clone(),
+    };
     let genesis = Genesis {
         chain_name: spec.name.clone(),
         suite: spec.suite.into(),
@@ -218,10 +239,37 @@ pub fn new_chain(dir: &Path, spec: &ChainSpec) -> Result<Manifest> {
         sealers: role_ids(&manifest, Role::Sealer),
         observers: role_ids(&manifest, Role::Observer),
         accounts: spec.accounts.clone(),
-        committee: Vec::new(),
+        committee,
         config: spec.config.clone(),
     };
     genesis.validate()?;
+    // A node's RPC port must not be another node's peer port on the same host.
+    for n in &manifest.nodes {
+        let host = n.p2p.rsplit_once(':').map_or("", |x| x.0);
+        let rpc = n.rpc.port().to_string();
+        if manifest.nodes.iter().any(|o| o.p2p.rsplit_once(':') == Some((host, rpc.as_str()))) {
+            bail!(
+                "{}'s RPC port {rpc} is also a peer port on {host}; choose another --rpc-port-base",
+                n.name
+            );
+        }
+    }
+    // Everything is checked: now write.
+    mkdir(dir)?;
+    let chain_ca = new_chain_ca(&spec.name)?;
+    mkdir(&dir.join("ca"))?;
+    write_public_file(&dir.join("ca/ca.crt"), chain_ca.cert.as_bytes())?;
+    write_private_file(&dir.join("ca/ca.key"), chain_ca.key.as_bytes())?;
+    for a in &spec.agencies {
+        let d = dir.join("agencies").join(a);
+        mkdir(&d)?;
+        let ca = new_agency_ca(&chain_ca, a)?;
+        write_public_file(&d.join("agency.crt"), ca.cert.as_bytes())?;
+        write_private_file(&d.join("agency.key"), ca.key.as_bytes())?;
+    }
+    if let Some(k) = &admin {
+        write_private_file(&dir.join("admin.key.json"), KeyFile::new(k).to_json().as_bytes())?;
+    }
     let genesis_json = genesis.to_json();
     write_public_file(&dir.join("genesis.json"), genesis_json.as_bytes())?;
     for (i, key) in keys.iter().enumerate() {

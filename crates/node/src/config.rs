@@ -125,6 +125,12 @@ impl NodeConfig {
             (1024..=256 * 1024 * 1024).contains(&cfg.network.max_frame_bytes),
             "network.max_frame_bytes must be between 1 KiB and 256 MiB"
         );
+        let levels = ["error", "warn", "info", "debug", "trace", "off"];
+        ensure!(
+            cfg.node.log_level.split(',').all(|d| levels.contains(&d.trim()) || d.contains('=')),
+            "node.log_level {:?}: use error, warn, info, debug or trace (or a filter such as \"info,jinlian_node=debug\")",
+            cfg.node.log_level
+        );
         ensure!(
             (3..=3600).contains(&cfg.network.idle_timeout_secs),
             "network.idle_timeout_secs must be between 3 and 3600"

@@ -395,7 +395,13 @@ impl Host {
             Module::Status => {
                 let s = Status::decode(&frame.payload)?;
                 if s.genesis != self.genesis_hash {
-                    warn!(peer = %PublicKey(peer), "peer has another genesis ({}); ignoring it", s.genesis);
+                    warn!(
+                        peer = %PublicKey(peer),
+                        "peer has another genesis ({}, ours {}); disconnecting it",
+                        s.genesis,
+                        self.genesis_hash
+                    );
+                    self.net.disconnect(&peer);
                     return Ok(());
                 }
                 self.peers.insert(peer, s);

@@ -222,8 +222,15 @@ async fn dial_loop(s: Arc<Shared>, connector: tokio_rustls::TlsConnector, addr: 
                     {
                         known = Some(id);
                     }
-                    backoff = Duration::from_secs(1);
+                    let began = std::time::Instant::now();
                     run_conn(s.clone(), tls, certs, true, addr.clone()).await;
+                    // A connection that ended at once (refused, another chain, a duplicate)
+                    // is retried with growing back-off, not every second.
+                    backoff = if began.elapsed() > Duration::from_secs(10) {
+                        Duration::from_secs(1)
+                    } else {
+                        (backoff * 2).min(Duration::from_secs(30))
+                    };
                 }
                 Ok(Err(e)) => {
                     debug!(%addr, "dialling failed: {e}");

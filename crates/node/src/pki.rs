@@ -147,9 +147,30 @@ impl TlsIdentity {
             roots.add(ca).map_err(|e| anyhow!("the chain CA is not a usable root: {e}"))?;
         }
         let node_id = node_id_of(&chain[0])?;
-        // Check the key parses now, so a bad file is reported at start.
+        // Check now what peers would check later, so a wrong file is reported at start.
+        let provider = Self::provider();
+        let leaf = ParsedCertificate::try_from(&chain[0])
+            .map_err(|e| anyhow!("the node certificate does not parse: {e}"))?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &leaf,
+            &roots,
+            &chain[1..],
+            UnixTime::now(),
+            provider.signature_verification_algorithms.all,
+        )
+        .map_err(|e| {
+            anyhow!(
+                "the node certificate does not chain to the chain CA through the agency \
+                 certificate ({e}): check that tls/agency.crt is the agency that issued \
+                 tls/node.crt and tls/ca.crt is this chain's CA"
+            )
+        })?;
         Self::private_key(node_key)?;
-        Ok(Self { chain, key_pem: node_key.to_string(), roots: Arc::new(roots), node_id })
+        let id = Self { chain, key_pem: node_key.to_string(), roots: Arc::new(roots), node_id };
+        id.server_config().map_err(|e| {
+            anyhow!("the node TLS key does not belong to the node certificate ({e})")
+        })?;
+        Ok(id)
     }
 
     fn private_key(pem: &str) -> Result<PrivateKeyDer<'static>> {

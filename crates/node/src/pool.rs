@@ -24,7 +24,7 @@ pub enum Reject {
     #[error("transaction {0} is already in the chain")]
     InChain(B256),
     /// For another chain.
-    #[error("transaction for chain id {got:?}; this chain's id is {want}")]
+    #[error("transaction for chain id {}; this chain's id is {want}", got.map_or("none (a pre-EIP-155 signature)".to_string(), |c| c.to_string()))]
     WrongChain {
         /// The transaction's.
         got: Option<u64>,

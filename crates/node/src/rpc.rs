@@ -172,7 +172,7 @@ fn receipt(params: Params, ctx: &RpcContext) -> RpcResult {
         "status": if r.is_success() { "0x1" } else { "0x0" },
         "type": qty(tx_type(tx.tx.body())),
         "output": format!("0x{}", hex::encode(&r.output)),
-        "statusCode": r.status,
+        "statusCode": qty(u64::from(r.status)),
     }))
 }
 
@@ -249,7 +249,7 @@ fn block_by_number(params: Params, ctx: &RpcContext) -> RpcResult {
         "transactions": tx_values,
         "uncles": [],
         "view": qty(block.certificate.view.0),
-        "signatures": block.certificate.signatures.len(),
+        "signatures": qty(block.certificate.signatures.len() as u64),
     }))
 }
 
@@ -309,7 +309,7 @@ fn eth_call(params: Params, ctx: &RpcContext) -> RpcResult {
     }
     let reason = alloy_sol_types::decode_revert_reason(&out.output);
     let msg = match reason {
-        Some(r) => format!("execution reverted: {r}"),
+        Some(r) => format!("execution reverted: {}", r.strip_prefix("revert: ").unwrap_or(&r)),
         None => "execution reverted".to_string(),
     };
     Err(ErrorObjectOwned::owned(3, msg, Some(format!("0x{}", hex::encode(&out.output)))))

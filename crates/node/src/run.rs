@@ -50,10 +50,8 @@ pub fn run(config_path: &Path) -> Result<()> {
     std::fs::create_dir_all(&cfg.node.data_dir)
         .with_context(|| format!("cannot create {}", cfg.node.data_dir.display()))?;
     let ledger_path = cfg.node.data_dir.join("ledger.redb");
-    let ledger = Arc::new(
-        NodeLedger::open(&ledger_path, suite)
-            .with_context(|| format!("cannot open the ledger {}", ledger_path.display()))?,
-    );
+    let ledger =
+        Arc::new(NodeLedger::open(&ledger_path, suite).context("cannot open the node's ledger")?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jinlian-io")

@@ -101,4 +101,20 @@ fn certificates_without_a_node_id_or_from_garbage_are_refused() {
     let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[1; 32]).unwrap();
     let node = new_node_cert(&a.agency, "n", &key.public().0).unwrap();
     assert!(TlsIdentity::from_pem(&node.cert, &a.agency.cert, "garbage", &a.ca.cert).is_err());
+    // Files that do not belong together are refused at start, saying which.
+    let other_agency = new_agency_ca(&a.ca, "bank-b").unwrap();
+    let err = TlsIdentity::from_pem(&node.cert, &other_agency.cert, &node.key, &a.ca.cert)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not chain to the chain CA"), "{err}");
+    let other_chain = chain("other");
+    let err = TlsIdentity::from_pem(&node.cert, &a.agency.cert, &node.key, &other_chain.ca.cert)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tls/ca.crt"), "{err}");
+    let another = new_node_cert(&a.agency, "m", &key.public().0).unwrap();
+    let err = TlsIdentity::from_pem(&node.cert, &a.agency.cert, &another.key, &a.ca.cert)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not belong to the node certificate"), "{err}");
 }
