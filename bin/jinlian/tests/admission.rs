@@ -254,7 +254,7 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
         log.contains("bad consensus message"),
         "garbage or forged consensus message not reported"
     );
-    assert!(log.contains("is not that sealer"), "impersonation not reported");
+    assert!(log.contains("not a sealer"), "a non-sealer's vote not reported");
     assert!(log.contains("silent for 3 s"), "silent peer not reported");
     // The healthy sealers were never dropped for silence.
     net.assert_no_fork();

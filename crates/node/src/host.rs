@@ -72,6 +72,12 @@ pub fn now_ms() -> u64 {
 }
 
 const STATUS_EVERY_MS: u64 = 2_000;
+const MAX_EVENTS_PER_PASS: usize = 256;
+/// Consensus messages queued for the replica beyond this are dropped (a flood).
+const MAX_QUEUED_INPUTS: usize = 20_000;
+/// Largest block (transaction bytes) a proposal may carry: a proposal, and a new view
+/// carrying a quorum of prepared blocks, must fit in a frame.
+pub const MAX_BLOCK_BYTES: usize = 2 * 1024 * 1024;
 const SYNC_TIMEOUT_MS: u64 = 5_000;
 const SYNC_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -95,6 +101,8 @@ pub struct Host {
     wal_seq: u64,
     peers: HashMap<PeerId, Status>,
     sync_inflight: Option<(PeerId, u64)>,
+    /// Peers not to ask for blocks until a time (and the current back-off, ms).
+    sync_penalty: HashMap<PeerId, (u64, u64)>,
     next_status: u64,
     inputs: VecDeque<Input>,
     stop: bool,
@@ -141,6 +149,7 @@ impl Host {
             wal_seq,
             peers: HashMap::new(),
             sync_inflight: None,
+            sync_penalty: HashMap::new(),
             next_status: 0,
             inputs: VecDeque::new(),
             stop: false,
@@ -201,8 +210,12 @@ impl Host {
             self.view()?
                 .wal_entries(0, usize::MAX)?
                 .into_iter()
-                .filter_map(|(_, b)| WalEntry::decode(&b))
-                .collect()
+                .map(|(seq, b)| {
+                    WalEntry::decode(&b).ok_or_else(|| {
+                        anyhow!("consensus WAL entry {seq} does not decode: the ledger is damaged")
+                    })
+                })
+                .collect::<Result<_>>()?
         } else {
             Vec::new()
         };
@@ -279,8 +292,10 @@ impl Host {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            // Take whatever else is queued before the next round of timers.
-            while let Ok(ev) = events.try_recv() {
+            // Take what else is queued, a bounded number at a time, so timers and the
+            // replica keep running however fast peers send.
+            for _ in 0..MAX_EVENTS_PER_PASS {
+                let Ok(ev) = events.try_recv() else { break };
                 self.handle(ev)?;
                 if self.stop {
                     break;
@@ -413,6 +428,19 @@ impl Host {
                 // peer that sent it, or is not signed by it, is misbehaviour: the peer is
                 // dropped. Messages of other heights (whose sealer set may differ) go to the
                 // replica, which checks them when their height comes.
+                if !self.sealers.iter().any(|s| s.0 == peer) {
+                    // Only sealers take part. A peer ahead of us may be a sealer of a later
+                    // height (we hear it once caught up); anyone else is misbehaving.
+                    let ours = self.head()?.0.height.0;
+                    if self.peers.get(&peer).is_none_or(|s| s.height <= ours) {
+                        warn!(peer = %PublicKey(peer), "dropping a peer for a bad consensus message: it is not a sealer");
+                        self.net.disconnect(&peer);
+                    }
+                    return Ok(());
+                }
+                if self.inputs.len() >= MAX_QUEUED_INPUTS {
+                    return Ok(());
+                }
                 let checked = SignedMessage::decode_exact(&frame.payload)
                     .map_err(|e| e.to_string())
                     .and_then(|m| {
@@ -452,10 +480,10 @@ impl Host {
                 for h in r.from..r.from.saturating_add(r.count) {
                     let Some(b) = view.block(Height(h))? else { break };
                     bytes += b.length();
-                    blocks.push(b);
-                    if bytes > SYNC_REPLY_BYTES {
+                    if bytes > SYNC_REPLY_BYTES && !blocks.is_empty() {
                         break;
                     }
+                    blocks.push(b);
                 }
                 let reply = SyncBlocks { blocks };
                 self.net.send(
@@ -468,6 +496,10 @@ impl Host {
                 );
             }
             Module::SyncBlocks => {
+                if self.sync_inflight.is_none_or(|(p, _)| p != peer) {
+                    debug!(peer = %PublicKey(peer), "unrequested blocks ignored");
+                    return Ok(());
+                }
                 let s = SyncBlocks::decode(&frame.payload)?;
                 self.sync_inflight = None;
                 let mut applied = 0;
@@ -492,12 +524,21 @@ impl Host {
                     self.boot_replica(false)?;
                     self.maybe_sync()?;
                 } else {
-                    // Nothing usable: forget its claim until its next status.
-                    self.peers.remove(&peer);
+                    // Nothing usable: ask others for a while.
+                    self.penalise(peer);
                 }
             }
         }
         Ok(())
+    }
+
+    /// A peer that did not serve what it claimed is not asked again for a while (doubling,
+    /// up to 5 minutes; its status messages do not lift this).
+    fn penalise(&mut self, peer: PeerId) {
+        let now = now_ms();
+        let e = self.sync_penalty.entry(peer).or_insert((0, 2_500));
+        e.1 = (e.1 * 2).min(300_000);
+        e.0 = now + e.1;
     }
 
     fn maybe_sync(&mut self) -> Result<()> {
@@ -507,14 +548,21 @@ impl Host {
             // A peer that did not answer in time loses its claim until its next status, so a
             // peer claiming a height it cannot serve does not hold sync up.
             Some((peer, _)) => {
-                self.peers.remove(&peer);
+                self.penalise(peer);
                 self.sync_inflight = None;
             }
             None => {}
         }
         let (header, _) = self.head()?;
         let ours = header.height.0;
-        let best = self.peers.iter().filter(|(_, s)| s.height > ours).max_by_key(|(_, s)| s.height);
+        let penalties = &self.sync_penalty;
+        let best = self
+            .peers
+            .iter()
+            .filter(|(p, s)| {
+                s.height > ours && penalties.get(*p).is_none_or(|(until, _)| *until <= now)
+            })
+            .max_by_key(|(_, s)| s.height);
         if let Some((peer, s)) = best {
             let count = (s.height - ours).min(MAX_SYNC_BLOCKS);
             let req = SyncRequest { from: ours + 1, count };
@@ -701,6 +749,15 @@ impl Host {
         let limit =
             self.config_u64("tx_count_limit", height.0, self.genesis.config.tx_count_limit)?;
         let mut txs = self.pool.pack(usize::try_from(limit).unwrap_or(usize::MAX), &state)?;
+        let mut bytes = 0usize;
+        let fit = txs
+            .iter()
+            .take_while(|t| {
+                bytes += t.tx.encoded().len();
+                bytes <= MAX_BLOCK_BYTES
+            })
+            .count();
+        txs.truncate(fit.max(1));
         let my_index = self
             .sealers
             .iter()
@@ -723,9 +780,9 @@ impl Host {
             logs_bloom: Default::default(),
             extra: Bytes::new(),
         };
-        for _ in 0..8 {
+        for _ in 0..64 {
             if txs.is_empty() {
-                return Ok(());
+                break;
             }
             let ctx = self.block_context(&header, parent.state_root)?;
             match jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, &txs) {
@@ -756,13 +813,23 @@ impl Host {
                     return Ok(());
                 }
                 Err(ExecError::InvalidTx { index, reason }) => {
-                    let bad = txs.remove(index.min(txs.len().saturating_sub(1)));
+                    let index = index.min(txs.len().saturating_sub(1));
+                    if reason.contains("remaining gas") && index > 0 {
+                        // The block is full: cut it here; the rest waits for the next one.
+                        txs.truncate(index);
+                        continue;
+                    }
+                    let bad = txs.remove(index);
                     warn!(tx = %bad.tx.hash(), "dropping a pooled transaction: {reason}");
                     self.pool.remove([bad.tx.hash()].iter());
                 }
                 Err(e) => return Err(e.into()),
             }
         }
+        // Nothing to propose after all: let the replica ask again when there is.
+        self.inputs.push_back(Input::TxsPending(false));
+        let packable = self.packable();
+        self.inputs.push_back(Input::TxsPending(packable));
         Ok(())
     }
 
@@ -781,6 +848,13 @@ impl Host {
         }
         if h.gas_limit != self.genesis.block_gas_limit {
             return fail(format!("gas limit {} is not the chain's", h.gas_limit));
+        }
+        if !h.extra.is_empty() {
+            return fail("extra data must be empty".into());
+        }
+        let bytes: usize = block.txs.iter().map(|t| t.raw.len()).sum();
+        if bytes > MAX_BLOCK_BYTES {
+            return fail(format!("{bytes} bytes of transactions (limit {MAX_BLOCK_BYTES})"));
         }
         if h.sealer_set_hash != sealer_set_hash(self.suite, &self.sealers) {
             return fail("sealer set hash differs".into());

@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How far ahead of the account's nonce an Ethereum transaction may be.
 pub const MAX_NONCE_GAP: u64 = 1000;
+/// Most transactions of one sender waiting at once.
+pub const MAX_PER_SENDER: usize = 1024;
 
 /// Why a transaction was not admitted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +83,20 @@ pub enum Reject {
     /// The pool is full.
     #[error("the transaction pool is full ({0} transactions); try again later")]
     Full(usize),
+    /// Too many transactions of one sender wait.
+    #[error("{0} transactions of this sender already wait in the pool; wait for them to commit")]
+    SenderFull(usize),
+    /// Below the cheapest transaction's gas.
+    #[error("gas limit {0} is below the 21000 every transaction needs")]
+    IntrinsicGas(u64),
+    /// Value above the balance.
+    #[error("value {value} exceeds the sender's balance {balance}")]
+    Balance {
+        /// The transaction's value.
+        value: U256,
+        /// The sender's balance.
+        balance: U256,
+    },
     /// The state could not be read.
     #[error("{0}")]
     State(String),
@@ -122,13 +138,18 @@ pub struct Pool {
     next_seq: u64,
     bytes: usize,
     random_ids: HashSet<(Address, U256)>,
+    per_sender: HashMap<Address, usize>,
+}
+
+fn account(state: &dyn StateView, who: &Address) -> Result<AccountRecord, StateError> {
+    Ok(match state.get(&keys::account(who))? {
+        Some(v) => AccountRecord::decode_bytes(&v)?,
+        None => AccountRecord::default(),
+    })
 }
 
 fn account_nonce(state: &dyn StateView, who: &Address) -> Result<u64, StateError> {
-    Ok(match state.get(&keys::account(who))? {
-        Some(v) => AccountRecord::decode_bytes(&v)?.nonce,
-        None => 0,
-    })
+    Ok(account(state, who)?.nonce)
 }
 
 impl Pool {
@@ -142,6 +163,7 @@ impl Pool {
             next_seq: 0,
             bytes: 0,
             random_ids: HashSet::new(),
+            per_sender: HashMap::new(),
         }
     }
 
@@ -187,6 +209,19 @@ impl Pool {
         if t.gas_limit() > rules.tx_gas_limit {
             return Err(Reject::GasLimit { got: t.gas_limit(), limit: rules.tx_gas_limit });
         }
+        if t.gas_limit() < 21_000 {
+            return Err(Reject::IntrinsicGas(t.gas_limit()));
+        }
+        if !t.value().is_zero() {
+            let balance = account(state, &tx.sender)?.balance;
+            if t.value() > balance {
+                return Err(Reject::Balance { value: t.value(), balance });
+            }
+        }
+        let waiting = self.per_sender.get(&tx.sender).copied().unwrap_or(0);
+        if waiting >= MAX_PER_SENDER {
+            return Err(Reject::SenderFull(waiting));
+        }
         let mut random = None;
         match t.body() {
             TxBody::Consortium(c) => {
@@ -228,6 +263,7 @@ impl Pool {
         self.next_seq += 1;
         self.order.insert(seq, hash);
         self.bytes += size;
+        *self.per_sender.entry(tx.sender).or_insert(0) += 1;
         self.txs.insert(hash, Entry { tx, seq, size });
         Ok(true)
     }
@@ -276,6 +312,12 @@ impl Pool {
             if let Some(e) = self.txs.remove(h) {
                 self.order.remove(&e.seq);
                 self.bytes -= e.size;
+                if let Some(n) = self.per_sender.get_mut(&e.tx.sender) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.per_sender.remove(&e.tx.sender);
+                    }
+                }
                 if let TxBody::Consortium(c) = e.tx.tx.body() {
                     self.random_ids.remove(&(e.tx.sender, c.random_id));
                 }

@@ -53,6 +53,7 @@ fn admission_applies_the_executors_rules() {
     let mut state = MemState::new();
     state.set_account(k.address(), 5, U256::ZERO);
     let mut pool = Pool::new(100, 1 << 20);
+    assert_eq!(MAX_PER_SENDER, 1024);
     let r = rules(10);
     assert!(pool.admit(eth(&k, 5, CHAIN), &r, &state, none).unwrap());
     assert!(!pool.admit(eth(&k, 5, CHAIN), &r, &state, none).unwrap(), "a duplicate is known");
@@ -82,6 +83,26 @@ fn admission_applies_the_executors_rules() {
     assert!(matches!(pool.admit(cons(&k, 1, 500, 1), &r, &state, none), Err(Reject::RandomIdUsed)));
     let in_chain = |_: &B256| Ok(true);
     assert!(matches!(pool.admit(eth(&k, 7, CHAIN), &r, &state, in_chain), Err(Reject::InChain(_))));
+    // Value above the balance, and gas below any transaction's cost, are refused up front.
+    let rich = KeyPair::from_secret(CryptoSuite::Ecdsa, &[3; 32]).unwrap();
+    let mut costly = cons(&rich, 50, 20, 1);
+    let TxBody::Consortium(mut c) = costly.tx.body().clone() else { unreachable!() };
+    c.value = U256::from(10);
+    costly = Transaction::sign(TxBody::Consortium(c.clone()), &rich)
+        .unwrap()
+        .into_recovered(rich.suite())
+        .unwrap();
+    assert!(matches!(pool.admit(costly.clone(), &r, &state, none), Err(Reject::Balance { .. })));
+    state.set_account(rich.address(), 0, U256::from(10));
+    assert!(pool.admit(costly, &r, &state, none).unwrap());
+    c.value = U256::ZERO;
+    c.gas_limit = 20_000;
+    c.random_id = U256::from(51);
+    let cheap = Transaction::sign(TxBody::Consortium(c), &rich)
+        .unwrap()
+        .into_recovered(rich.suite())
+        .unwrap();
+    assert!(matches!(pool.admit(cheap, &r, &state, none), Err(Reject::IntrinsicGas(20_000))));
     let msg = Reject::BlockLimit { got: 9, from: 10, to: 1010 }.to_string();
     assert!(msg.contains("BlockLimitCheckFail") && msg.contains("[10, 1010)"), "{msg}");
 }
