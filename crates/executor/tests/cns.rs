@@ -12,7 +12,6 @@ use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::system::cns::*;
 use jinlian_executor::system::*;
 use jinlian_primitives::{Receipt, RecoveredTx, status};
-use std::cell::Cell;
 
 mod common;
 
@@ -27,17 +26,8 @@ sol! {
     }
 }
 
-thread_local! {
-    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
-}
-
 fn tx(chain: &Chain, key: &KeyPair, to: TxKind, data: Vec<u8>) -> RecoveredTx {
-    let id = NEXT_ID.with(|n| {
-        let v = n.get();
-        n.set(v + 1);
-        v
-    });
-    common::consortium(key, id, chain.next(), to, 5_000_000, data)
+    common::next_tx(chain, key, to, 5_000_000, data)
 }
 
 fn cns(chain: &Chain, key: &KeyPair, data: Vec<u8>) -> RecoveredTx {

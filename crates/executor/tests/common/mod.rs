@@ -62,6 +62,20 @@ pub fn artifact(name: &str) -> Vec<u8> {
     alloy_primitives::hex::decode(v["bytecode"].as_str().unwrap()).unwrap()
 }
 
+thread_local! {
+    static NEXT_ID: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// A consortium transaction for the chain's next block, with a fresh randomid.
+pub fn next_tx(chain: &Chain, key: &KeyPair, to: TxKind, gas: u64, data: Vec<u8>) -> RecoveredTx {
+    let id = NEXT_ID.with(|n| {
+        let v = n.get();
+        n.set(v + 1);
+        v
+    });
+    consortium(key, id, chain.next(), to, gas, data)
+}
+
 /// A chain of blocks over a memory state, one block per `run`.
 pub struct Chain {
     pub state: jinlian_executor::MemState,
