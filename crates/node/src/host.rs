@@ -587,7 +587,8 @@ impl Host {
         // Senders are vouched for by the certificate through the transaction root.
         block.verify_tx_root(self.suite).map_err(|e| anyhow!("transaction root: {e}"))?;
         let txs = block.transactions(self.suite)?;
-        let (receipts, writes) = self.execute_checked(&block, &txs)?;
+        let out = self.execute_checked(&block, &txs)?;
+        let (receipts, writes) = (out.receipts, out.write_set);
         self.commit_executed(&block, receipts, writes, "synced")
     }
 
@@ -608,7 +609,7 @@ impl Host {
         &self,
         block: &Block,
         txs: &[RecoveredTx],
-    ) -> Result<(Vec<Receipt>, Vec<StateWrite>)> {
+    ) -> Result<jinlian_executor::BlockOutcome> {
         let (parent, _) = self.head()?;
         let h = &block.header;
         let ctx = self.block_context(h, parent.state_root)?;
@@ -625,7 +626,7 @@ impl Host {
                 return Err(anyhow!("the block's {what} differs from this node's execution"));
             }
         }
-        Ok((out.receipts, out.write_set))
+        Ok(out)
     }
 
     fn commit_executed(
@@ -720,7 +721,8 @@ impl Host {
                         Some(o) => o,
                         None => {
                             let txs = block.transactions(self.suite)?;
-                            self.execute_checked(&block, &txs)?
+                            let out = self.execute_checked(&block, &txs)?;
+                            (out.receipts, out.write_set)
                         }
                     };
                     self.commit_executed(&block, receipts, writes, "committed")?;
@@ -888,14 +890,10 @@ impl Host {
             return fail("transaction root differs".into());
         }
         match self.execute_checked(block, &txs) {
-            Ok((receipts, writes)) => {
-                let state_after = {
-                    // Sealer changes: compare the Consensus contract after the block.
-                    let overlay = Overlay { base: self.state()?, writes: &writes };
-                    to_ids(&jinlian_executor::system::sealers(&overlay)?)
-                };
-                let next_sealers = (state_after != self.sealers).then_some(state_after);
-                self.outcomes.insert(block.hash(self.suite), (receipts, writes));
+            Ok(out) => {
+                // The executor reports a sealer-set change itself.
+                let next_sealers = out.next_sealers.map(|s| to_ids(&s));
+                self.outcomes.insert(block.hash(self.suite), (out.receipts, out.write_set));
                 Ok(Execution::Valid { next_sealers })
             }
             Err(e) => match e.downcast_ref::<ExecError>() {
@@ -903,25 +901,6 @@ impl Host {
                 Some(_) => Err(e),
             },
         }
-    }
-}
-
-/// The head state with a block's writes on top.
-struct Overlay<'a> {
-    base: LedgerState,
-    writes: &'a [StateWrite],
-}
-
-impl StateView for Overlay<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        match self.writes.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
-            Ok(i) => Ok(self.writes[i].1.clone()),
-            Err(_) => self.base.get(key),
-        }
-    }
-
-    fn block_hash(&self, height: u64) -> Result<Option<B256>, StateError> {
-        self.base.block_hash(height)
     }
 }
 

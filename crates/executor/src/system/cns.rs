@@ -19,7 +19,8 @@
 //! where the parent state's route sends them).
 
 use super::{
-    AddressSetStore, CODE_PERMISSION_DENIED, GET_GAS, int, output, read_slot, revert, slot_of,
+    AddressSetStore, CODE_PERMISSION_DENIED, GET_GAS, int, out_of_gas, output, read_slot, revert,
+    slot_of,
 };
 use crate::state::{StateError, StateView};
 use alloy_primitives::{Address, U256, address, keccak256};
@@ -185,7 +186,7 @@ pub(super) fn run<CTX: ContextTr>(
     let Ok(call) = Call::abi_decode(data) else {
         return Ok(revert(GET_GAS, "CNS: unknown function or bad arguments", reservoir));
     };
-    let oog = || Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    let oog = || Ok(out_of_gas(reservoir));
     let name = match &call {
         Call::insert(c) => c.name.clone(),
         Call::selectByName(c) => c.name.clone(),

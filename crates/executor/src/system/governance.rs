@@ -19,8 +19,8 @@
 //! Return codes are FISCO's (-52000 … -52012).
 
 use super::{
-    AddressSetStore, DbError, GET_GAS, PERMISSION, int, output, read_slot, revert, slot_of,
-    table_set, tables,
+    AddressSetStore, DbError, GET_GAS, PERMISSION, int, out_of_gas, output, read_slot, revert,
+    slot_of, table_set, tables,
 };
 use crate::state::{StateError, StateView, keys};
 use alloy_primitives::{Address, I256, U256, address};
@@ -229,7 +229,7 @@ pub(super) fn run<CTX: ContextTr>(
         ));
     };
     let j = ctx.journal_mut();
-    let oog = || Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+    let oog = || Ok(out_of_gas(reservoir));
     // What a read costs is known before its body is read: a fixed part plus the entries.
     let read_cost = |items: u64| GET_GAS.saturating_add(ITEM_GAS.saturating_mul(items));
     let threshold = {

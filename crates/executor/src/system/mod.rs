@@ -418,6 +418,11 @@ pub(crate) fn int(code: i32) -> alloy_primitives::I256 {
     alloy_primitives::I256::try_from(code).unwrap_or_default()
 }
 
+/// The call ran out of gas (all of it is used).
+pub(crate) fn out_of_gas(reservoir: u64) -> PrecompileOutput {
+    PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir)
+}
+
 pub(crate) fn output(gas: u64, bytes: Vec<u8>, reservoir: u64) -> PrecompileOutput {
     PrecompileOutput::new(gas, Bytes::from(bytes), reservoir)
 }
@@ -464,7 +469,7 @@ impl<CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>> PrecompileProvider<CTX> for System
             )));
         }
         if inputs.gas_limit < GET_GAS {
-            let out = PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir);
+            let out = out_of_gas(reservoir);
             return Ok(Some(revm::handler::precompile_output_to_interpreter_result(
                 out,
                 inputs.gas_limit,
@@ -517,10 +522,7 @@ fn system_config<CTX: ContextTr>(
     match call {
         ISystemConfig::ISystemConfigCalls::setValueByKey(c) => {
             if inputs.gas_limit < SET_GAS {
-                return Ok(PrecompileOutput::halt(
-                    revm::precompile::PrecompileHalt::OutOfGas,
-                    reservoir,
-                ));
+                return Ok(out_of_gas(reservoir));
             }
             if inputs.is_static {
                 return Ok(revert(
@@ -554,10 +556,7 @@ fn system_config<CTX: ContextTr>(
         }
         ISystemConfig::ISystemConfigCalls::getValueByKey(c) => {
             if inputs.gas_limit < GET_GAS {
-                return Ok(PrecompileOutput::halt(
-                    revm::precompile::PrecompileHalt::OutOfGas,
-                    reservoir,
-                ));
+                return Ok(out_of_gas(reservoir));
             }
             let base = config_base(&c.key.trim().to_ascii_lowercase());
             let journal = ctx.journal_mut();
@@ -600,7 +599,7 @@ fn consensus<CTX: ContextTr>(
         return Ok(revert(GET_GAS, "Consensus: unknown function or bad arguments", reservoir));
     };
     if inputs.gas_limit < NODE_GAS {
-        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+        return Ok(out_of_gas(reservoir));
     }
     if inputs.is_static {
         return Ok(revert(
@@ -618,10 +617,10 @@ fn consensus<CTX: ContextTr>(
     let nodes = ctx.journal_mut().sload(CONSENSUS, LIST).map_err(db)?.data.saturating_to::<u64>();
     let gas = NODE_GAS + LIST_ITEM_GAS * nodes.min(MAX_LIST);
     if inputs.gas_limit < gas {
-        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+        return Ok(out_of_gas(reservoir));
     }
     let ret = |code: i32| {
-        let v = alloy_primitives::I256::try_from(code).unwrap_or_default();
+        let v = int(code);
         Ok(output(gas, IConsensus::addSealerCall::abi_encode_returns(&v), reservoir))
     };
     if !allowed {
@@ -902,10 +901,10 @@ fn permission<CTX: ContextTr>(
         return Ok(revert(GET_GAS, "Permission: unknown function or bad arguments", reservoir));
     };
     if inputs.gas_limit < PERM_GAS {
-        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+        return Ok(out_of_gas(reservoir));
     }
     let ret = |code: i32| {
-        let v = alloy_primitives::I256::try_from(code).unwrap_or_default();
+        let v = int(code);
         Ok(output(PERM_GAS, IPermission::insertCall::abi_encode_returns(&v), reservoir))
     };
     let (table, addr, grant) = match call {
@@ -914,10 +913,7 @@ fn permission<CTX: ContextTr>(
             let len = table_set(&table).len(ctx.journal_mut()).map_err(db)?.min(MAX_LIST);
             let read = GET_GAS + LIST_ITEM_GAS * len;
             if read > inputs.gas_limit {
-                return Ok(PrecompileOutput::halt(
-                    revm::precompile::PrecompileHalt::OutOfGas,
-                    reservoir,
-                ));
+                return Ok(out_of_gas(reservoir));
             }
             let rows: Vec<String> = table_set(&table)
                 .members(ctx.journal_mut(), MAX_LIST)
@@ -1023,9 +1019,8 @@ fn lifecycle<CTX: ContextTr>(
         ));
     };
     if inputs.gas_limit < LIFECYCLE_GAS {
-        return Ok(PrecompileOutput::halt(revm::precompile::PrecompileHalt::OutOfGas, reservoir));
+        return Ok(out_of_gas(reservoir));
     }
-    let int = |code: i32| alloy_primitives::I256::try_from(code).unwrap_or_default();
     let ret = |code: i32| {
         Ok(output(
             LIFECYCLE_GAS,
@@ -1060,10 +1055,7 @@ fn lifecycle<CTX: ContextTr>(
         Call::listManager(_) => {
             let read = GET_GAS + LIST_ITEM_GAS * set.len(j).map_err(db)?.min(MAX_LIST);
             if read > inputs.gas_limit {
-                return Ok(PrecompileOutput::halt(
-                    revm::precompile::PrecompileHalt::OutOfGas,
-                    reservoir,
-                ));
+                return Ok(out_of_gas(reservoir));
             }
             let mut list = set.members(j, MAX_LIST).map_err(db)?;
             if !deployer.is_zero() && !list.contains(&deployer) {
