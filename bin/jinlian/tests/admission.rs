@@ -121,11 +121,22 @@ fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
     let _ = banned.wait();
 }
 
-/// A TLS connection to a node, as the (valid) node of `dir`.
-fn connect_as(
-    dir: &std::path::Path,
-    to: &str,
-) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// A TLS connection to a node, as the (valid) node of `dir`, after its hello.
+fn connect_as(dir: &std::path::Path, to: &str) -> Tls {
+    let cfg = NodeConfig::load(&dir.join("config.toml")).unwrap();
+    let key =
+        jinlian_crypto::KeyFile::parse(&std::fs::read_to_string(&cfg.node.key).unwrap()).unwrap();
+    let mut s = tls_as(dir, to);
+    let ekm = jinlian_node::net::exported_key_material(&s.conn).unwrap();
+    s.write_all(&jinlian_node::net::hello_frame(&key, &ekm, true).encode()).unwrap();
+    s.flush().unwrap();
+    s
+}
+
+/// A TLS connection to a node with the certificate of the node of `dir`, before any frame.
+fn tls_as(dir: &std::path::Path, to: &str) -> Tls {
     let cfg = NodeConfig::load(&dir.join("config.toml")).unwrap();
     let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
     let id = TlsIdentity::from_pem(
@@ -152,7 +163,7 @@ fn connect_as(
 
 /// Whether the node closes the connection within 20 s (a read returns EOF or a reset; a
 /// read timeout is not a close).
-fn closed(s: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>) -> bool {
+fn closed(s: &mut Tls) -> bool {
     use std::io::{ErrorKind, Read};
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let mut buf = [0u8; 4096];
@@ -233,6 +244,24 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     s.write_all(&f.encode()).unwrap();
     s.flush().unwrap();
     assert!(closed(&mut s));
+    // The certificate of node4 without its key: a hello signed by another key is refused.
+    let mut s = tls_as(&me, &target);
+    let ekm = jinlian_node::net::exported_key_material(&s.conn).unwrap();
+    let other = KeyPair::from_secret(CryptoSuite::Ecdsa, &[9; 32]).unwrap();
+    s.write_all(&jinlian_node::net::hello_frame(&other, &ekm, true).encode()).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
+    // A hello made for another TLS session (replayed) is refused too.
+    let mut s = tls_as(&me, &target);
+    s.write_all(&jinlian_node::net::hello_frame(&my_key, &[7; 32], true).encode()).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
+    // A valid frame before the hello is refused.
+    let mut s = tls_as(&me, &target);
+    let status = jinlian_node::wire::Frame::new(1, jinlian_node::wire::Module::Status, vec![0xc0]);
+    s.write_all(&status.encode()).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
     // Random bytes without any framing sense.
     let mut g = TcpStream::connect(&target).unwrap();
     g.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3]).unwrap();
@@ -256,6 +285,11 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     );
     assert!(log.contains("not a sealer"), "a non-sealer's vote not reported");
     assert!(log.contains("silent for 3 s"), "silent peer not reported");
+    assert!(
+        log.contains("hello is not signed by the node key its certificate names"),
+        "a peer without the key of its certificate's node id not reported"
+    );
+    assert!(log.contains("not a hello"), "a frame before the hello not reported");
     // The healthy sealers were never dropped for silence.
     net.assert_no_fork();
 }

@@ -468,6 +468,7 @@ impl Host {
                 }
             }
             Module::Txs => {} // decoded and checked by the network task (see run.rs)
+            Module::Hello => {} // consumed by the network layer (see net.rs)
             Module::SyncRequest => {
                 let r = SyncRequest::decode(&frame.payload)?;
                 if !self.members.contains(&peer) {

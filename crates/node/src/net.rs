@@ -3,8 +3,12 @@
 //!
 //! - Admission: the peer's certificate chain must end at our chain CA (checked in the
 //!   handshake); its node id (from the certificate) must not be ours, must not be on the
-//!   blacklist, and must be on the whitelist if one is set. A refused peer is logged with the
-//!   reason and gets nothing.
+//!   blacklist, and must be on the whitelist if one is set. Then both sides prove they hold
+//!   the node key their certificate names: the first frame each sends is a `Hello`, its
+//!   signature over key material exported from this TLS session (RFC 5705/8446 exporter),
+//!   so it cannot be replayed on another connection. Without this an agency could issue a
+//!   certificate carrying another organisation's node id and take over that node's
+//!   connection slot. A refused peer is logged with the reason and gets nothing.
 //! - One connection per peer: when both sides dial each other, the connection dialled by the
 //!   smaller node id is kept.
 //! - Limits: handshakes must finish in 10 s; a frame longer than the maximum, a malformed
@@ -19,7 +23,7 @@ use crate::pki::TlsIdentity;
 use crate::wire::Frame;
 use alloy_primitives::Bytes;
 use anyhow::{Context, Result};
-use jinlian_crypto::PublicKey;
+use jinlian_crypto::{CryptoSuite, KeyPair, PublicKey, Signature};
 use rustls::pki_types::ServerName;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -39,6 +43,28 @@ pub const MAX_PEERS: usize = 128;
 /// Frames queued for one peer before new ones are dropped.
 pub const SEND_QUEUE: usize = 4096;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// TLS exporter label of the key material a `Hello` signs.
+pub const HELLO_EXPORTER_LABEL: &[u8] = b"EXPORTER-jinlian-node-key";
+/// Largest `Hello` payload (an SM2 signature with its public key is 128 bytes).
+const MAX_HELLO: usize = 256;
+
+/// What a `Hello` signs: the session's exported key material and which side signs it (so
+/// a peer cannot reflect our own `Hello` back at us).
+pub fn hello_digest(suite: CryptoSuite, ekm: &[u8; 32], dialer: bool) -> alloy_primitives::B256 {
+    suite.hash_parts(&[b"jinlian hello v1", ekm, &[u8::from(dialer)]])
+}
+
+/// The `Hello` frame proving that the sender holds `key` on the TLS session whose exported
+/// key material is `ekm`; `dialer` is whether the sender opened the connection.
+pub fn hello_frame(key: &KeyPair, ekm: &[u8; 32], dialer: bool) -> Frame {
+    let sig = key.sign(&hello_digest(key.suite(), ekm, dialer));
+    Frame::new(0, crate::wire::Module::Hello, sig.to_bytes())
+}
+
+/// Key material exported from an established TLS session, for [`hello_frame`].
+pub fn exported_key_material<D>(conn: &rustls::ConnectionCommon<D>) -> Option<[u8; 32]> {
+    conn.export_keying_material([0u8; 32], HELLO_EXPORTER_LABEL, None).ok()
+}
 
 /// What the network tells the node.
 #[derive(Debug, Clone)]
@@ -60,6 +86,8 @@ pub struct NetConfig {
     pub peers: Vec<String>,
     /// Our TLS identity.
     pub identity: TlsIdentity,
+    /// Our node key (the one the certificate names), to sign the `Hello`.
+    pub key: KeyPair,
     /// Refused node ids.
     pub blacklist: HashSet<PeerId>,
     /// If not empty, the only admitted node ids.
@@ -176,8 +204,10 @@ pub async fn start(
                         let _ = tcp.set_nodelay(true);
                         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                             Ok(Ok(tls)) => {
-                                let certs = tls.get_ref().1.peer_certificates().map(|c| c.to_vec());
-                                run_conn(s, tls, certs, false, addr.to_string()).await;
+                                let conn = tls.get_ref().1;
+                                let certs = conn.peer_certificates().map(|c| c.to_vec());
+                                let ekm = exported_key_material(conn);
+                                run_conn(s, tls, certs, ekm, false, addr.to_string()).await;
                             }
                             Ok(Err(e)) => warn!(%addr, "refused a peer at the TLS handshake: {e}"),
                             Err(_) => debug!(%addr, "TLS handshake timed out"),
@@ -214,7 +244,9 @@ async fn dial_loop(s: Arc<Shared>, connector: tokio_rustls::TlsConnector, addr: 
             };
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, attempt).await {
                 Ok(Ok(tls)) => {
-                    let certs = tls.get_ref().1.peer_certificates().map(|c| c.to_vec());
+                    let conn = tls.get_ref().1;
+                    let certs = conn.peer_certificates().map(|c| c.to_vec());
+                    let ekm = exported_key_material(conn);
                     if let Some(id) = certs
                         .as_ref()
                         .and_then(|c| c.first())
@@ -223,7 +255,7 @@ async fn dial_loop(s: Arc<Shared>, connector: tokio_rustls::TlsConnector, addr: 
                         known = Some(id);
                     }
                     let began = std::time::Instant::now();
-                    run_conn(s.clone(), tls, certs, true, addr.clone()).await;
+                    run_conn(s.clone(), tls, certs, ekm, true, addr.clone()).await;
                     // A connection that ended at once (refused, another chain, a duplicate)
                     // is retried with growing back-off, not every second.
                     backoff = if began.elapsed() > Duration::from_secs(10) {
@@ -279,16 +311,64 @@ fn admit(
     Some(id)
 }
 
+/// Reads one frame (length checked against `max` before the body is read).
+async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, max: usize) -> Result<Frame, String> {
+    let mut len = [0u8; 4];
+    reader.read_exact(&mut len).await.map_err(|e| e.to_string())?;
+    let len = Frame::check_len(u32::from_be_bytes(len), max).map_err(|e| e.to_string())?;
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+    Frame::decode_body(&body).map_err(|e| e.to_string())
+}
+
+/// Sends our `Hello` and checks the peer's: it must be the first frame, arrive within the
+/// handshake timeout and be signed by the node key the certificate names.
+async fn exchange_hellos<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &Shared,
+    stream: &mut S,
+    ekm: &[u8; 32],
+    outbound: bool,
+    peer: &PeerId,
+) -> Result<(), String> {
+    let suite = s.cfg.key.suite();
+    let mine = hello_frame(&s.cfg.key, ekm, outbound).encode();
+    let exchange = async {
+        stream.write_all(&mine).await.map_err(|e| e.to_string())?;
+        stream.flush().await.map_err(|e| e.to_string())?;
+        read_frame(stream, crate::wire::HEADER + MAX_HELLO).await
+    };
+    let frame = tokio::time::timeout(HANDSHAKE_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "no hello within the handshake timeout".to_string())??;
+    if frame.module != crate::wire::Module::Hello {
+        return Err(format!("first frame is {:?}, not a hello", frame.module));
+    }
+    let sig = Signature::from_bytes(suite, &frame.payload)
+        .map_err(|e| format!("malformed hello: {e}"))?;
+    suite
+        .verify(&hello_digest(suite, ekm, !outbound), &sig, &PublicKey(*peer))
+        .map_err(|_| "its hello is not signed by the node key its certificate names".to_string())
+}
+
 async fn run_conn<S>(
     s: Arc<Shared>,
-    stream: S,
+    mut stream: S,
     certs: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    ekm: Option<[u8; 32]>,
     outbound: bool,
     addr: String,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let Some(id) = admit(&s, certs, &addr) else { return };
+    let Some(ekm) = ekm else {
+        warn!(%addr, "refused a peer: no key material could be exported from the TLS session");
+        return;
+    };
+    if let Err(e) = exchange_hellos(&s, &mut stream, &ekm, outbound, &id).await {
+        warn!(%addr, node = %PublicKey(id), "refused a peer: {e}");
+        return;
+    }
     let conn_id = s.next_conn.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
@@ -330,16 +410,11 @@ async fn run_conn<S>(
     let max = s.cfg.max_frame;
     let idle = s.cfg.idle_timeout;
     let reason: String = loop {
-        let read = async {
-            let mut len = [0u8; 4];
-            reader.read_exact(&mut len).await.map_err(|e| e.to_string())?;
-            let len = Frame::check_len(u32::from_be_bytes(len), max).map_err(|e| e.to_string())?;
-            let mut body = vec![0u8; len];
-            reader.read_exact(&mut body).await.map_err(|e| e.to_string())?;
-            Frame::decode_body(&body).map_err(|e| e.to_string())
-        };
         tokio::select! {
-            r = tokio::time::timeout(idle, read) => match r {
+            r = tokio::time::timeout(idle, read_frame(&mut reader, max)) => match r {
+                Ok(Ok(frame)) if frame.module == crate::wire::Module::Hello => {
+                    break "a second hello".to_string()
+                }
                 Ok(Ok(frame)) => (s.events)(NetEvent::Frame(id, frame)),
                 Ok(Err(e)) => break e,
                 Err(_) => break format!("silent for {} s", idle.as_secs()),

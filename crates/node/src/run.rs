@@ -82,6 +82,7 @@ pub fn run(config_path: &Path) -> Result<()> {
             listen: cfg.network.listen,
             peers: cfg.network.peers.clone(),
             identity,
+            key: key.clone(),
             blacklist: cfg.network.blacklist.iter().map(|k| k.0).collect(),
             whitelist: cfg.network.whitelist.iter().map(|k| k.0).collect(),
             max_frame: cfg.network.max_frame_bytes,

@@ -31,6 +31,10 @@ pub enum Module {
     SyncRequest = 3,
     /// [`SyncBlocks`].
     SyncBlocks = 4,
+    /// The first frame on a connection: the sender's signature over the TLS session's
+    /// exported key material, proving it holds the node key its certificate names
+    /// ([`crate::net::hello_frame`]).
+    Hello = 5,
 }
 
 impl Module {
@@ -41,6 +45,7 @@ impl Module {
             2 => Module::Txs,
             3 => Module::SyncRequest,
             4 => Module::SyncBlocks,
+            5 => Module::Hello,
             _ => return None,
         })
     }
