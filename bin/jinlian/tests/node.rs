@@ -77,6 +77,46 @@ fn four_sealers_and_an_observer_commit_the_same_chain() {
     }
 }
 
+/// A block interval set by a transaction applies from the next block, without restarting
+/// anything.
+#[test]
+fn a_block_interval_set_by_transaction_applies_at_once() {
+    use alloy_sol_types::SolCall;
+    use jinlian_executor::system::{ISystemConfig, SYSTEM_CONFIG};
+    let net = Net::start_with(4, 0, CryptoSuite::Ecdsa, 0);
+    let admin = jinlian_crypto::KeyFile::parse(
+        &std::fs::read_to_string(net.chain_dir().join("admin.key.json")).unwrap(),
+    )
+    .unwrap();
+    let data =
+        ISystemConfig::setValueByKeyCall { key: "block_interval_ms".into(), value: "2000".into() }
+            .abi_encode();
+    let raw = net.tx(&admin, 1, net.height(0).unwrap() + 500, SYSTEM_CONFIG, data);
+    let hash = rpc(net.nodes[0].rpc, "eth_sendRawTransaction", json!([raw])).unwrap();
+    let hash = hash.as_str().unwrap().to_string();
+    net.wait_for("the config transaction", 30, |net| net.has_receipts(0, &[hash.clone()]));
+    let receipt = rpc(net.nodes[0].rpc, "eth_getTransactionReceipt", json!([hash])).unwrap();
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let set_at = u64::from_str_radix(&receipt["blockNumber"].as_str().unwrap()[2..], 16).unwrap();
+    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[27; 32]).unwrap();
+    for _ in 0..3 {
+        let h = net.send(&user, 1, 1);
+        net.wait_for("a receipt", 30, |net| net.has_receipts(0, &h));
+    }
+    let seconds = |h: u64| {
+        let b = rpc(net.nodes[0].rpc, "eth_getBlockByNumber", json!([format!("{h:#x}"), false]))
+            .unwrap();
+        u64::from_str_radix(&b["timestamp"].as_str().unwrap()[2..], 16).unwrap()
+    };
+    let head = net.height(0).unwrap();
+    assert!(head >= set_at + 3, "three more blocks expected after {set_at}, head {head}");
+    for h in set_at + 1..=head {
+        // Millisecond timestamps at least 2,000 ms apart are at least 2 s apart in seconds.
+        let gap = seconds(h) - seconds(h - 1);
+        assert!(gap >= 2, "block {h} came {gap} s after its parent; the interval is 2 s");
+    }
+}
+
 #[test]
 fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks() {
     for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {

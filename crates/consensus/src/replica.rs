@@ -354,6 +354,19 @@ impl Replica {
         self.me
     }
 
+    /// Changes the block interval and the base consensus timeout (the chain's configuration
+    /// changed by a transaction). They apply to timers armed from now on.
+    pub fn set_timing(&mut self, block_interval_ms: u64, timeout_ms: u64) {
+        self.config.block_interval_ms = block_interval_ms;
+        self.config.timeout_ms = timeout_ms;
+    }
+
+    /// Takes the messages buffered for later heights or views, so that a replica replacing
+    /// this one (after block sync moved the head) can be given them instead of losing them.
+    pub fn take_buffered(&mut self) -> Vec<SignedMessage> {
+        std::mem::take(&mut self.buffer)
+    }
+
     /// The primary of (height, view): `sealers[(height + view) % n]`.
     pub fn primary(&self, height: Height, view: View) -> u32 {
         let n = self.sealers.len().max(1) as u64;

@@ -198,9 +198,12 @@ impl Host {
         })
     }
 
-    /// (Re)creates the replica at the head, if this node seals the next height.
+    /// (Re)creates the replica at the head, if this node seals the next height. Messages the
+    /// old replica held for later heights are handed to the new one (after a sync they are
+    /// often for the very height it now agrees on).
     fn boot_replica(&mut self, from_wal: bool) -> Result<()> {
         let (header, hash) = self.head()?;
+        let buffered = self.replica.as_mut().map(Replica::take_buffered).unwrap_or_default();
         if !self.sealers.iter().any(|s| s.0 == self.me) {
             self.replica = None;
             return Ok(());
@@ -238,6 +241,7 @@ impl Host {
         replica.step(now_ms(), Input::TxsPending(self.packable()), &mut out);
         self.replica = Some(replica);
         self.perform(out)?;
+        self.inputs.extend(buffered.into_iter().map(Input::Message));
         Ok(())
     }
 
@@ -354,9 +358,9 @@ impl Host {
                     debug!(group = frame.group, "frame for a group this node does not serve");
                     return Ok(());
                 }
-                if let Err(e) = self.on_frame(peer, frame) {
-                    warn!(peer = %PublicKey(peer), "bad frame: {e:#}");
-                }
+                // Errors here are this node's own (storage): they stop it. A peer's faults
+                // are handled inside.
+                self.on_frame(peer, frame)?;
             }
         }
         Ok(())
@@ -405,10 +409,22 @@ impl Host {
         Ok(())
     }
 
+    /// A frame whose payload does not decode: the peer is dropped (see [`crate::wire`]).
+    fn bad_frame(&self, peer: PeerId, e: impl std::fmt::Display) -> Result<()> {
+        warn!(peer = %PublicKey(peer), "dropping a peer for a bad frame: {e}");
+        self.net.disconnect(&peer);
+        Ok(())
+    }
+
+    /// Handles a frame of our group. A peer's faults are dealt with here (logged, the peer
+    /// dropped or penalised); an error returned is this node's own and stops it.
     fn on_frame(&mut self, peer: PeerId, frame: Frame) -> Result<()> {
         match frame.module {
             Module::Status => {
-                let s = Status::decode(&frame.payload)?;
+                let s = match Status::decode(&frame.payload) {
+                    Ok(s) => s,
+                    Err(e) => return self.bad_frame(peer, e),
+                };
                 if s.genesis != self.genesis_hash {
                     warn!(
                         peer = %PublicKey(peer),
@@ -470,7 +486,10 @@ impl Host {
             Module::Txs => {} // decoded and checked by the network task (see run.rs)
             Module::Hello => {} // consumed by the network layer (see net.rs)
             Module::SyncRequest => {
-                let r = SyncRequest::decode(&frame.payload)?;
+                let r = match SyncRequest::decode(&frame.payload) {
+                    Ok(r) => r,
+                    Err(e) => return self.bad_frame(peer, e),
+                };
                 if !self.members.contains(&peer) {
                     debug!(peer = %PublicKey(peer), "sync request from a node outside the group refused");
                     return Ok(());
@@ -501,8 +520,11 @@ impl Host {
                     debug!(peer = %PublicKey(peer), "unrequested blocks ignored");
                     return Ok(());
                 }
-                let s = SyncBlocks::decode(&frame.payload)?;
                 self.sync_inflight = None;
+                let s = match SyncBlocks::decode(&frame.payload) {
+                    Ok(s) => s,
+                    Err(e) => return self.bad_frame(peer, e),
+                };
                 let mut applied = 0;
                 for block in s.blocks {
                     let (header, hash) = self.head()?;
@@ -514,8 +536,8 @@ impl Host {
                     {
                         break;
                     }
-                    if let Err(e) = self.apply_synced(block) {
-                        warn!(peer = %PublicKey(peer), "a synced block was refused: {e:#}");
+                    if let Err(why) = self.apply_synced(block)? {
+                        warn!(peer = %PublicKey(peer), "a synced block was refused: {why}");
                         break;
                     }
                     applied += 1;
@@ -578,19 +600,27 @@ impl Host {
     }
 
     /// Checks a synced block (certificate of the current sealers, transaction root) and
-    /// re-executes it; commits it if its roots match.
-    fn apply_synced(&mut self, block: Block) -> Result<()> {
+    /// re-executes it; commits it if its roots match. The inner error says why the block was
+    /// refused (the peer's fault); the outer one is this node's own.
+    fn apply_synced(&mut self, block: Block) -> Result<Result<(), String>> {
         let hash = block.hash(self.suite);
-        block
-            .certificate
-            .verify(self.suite, &hash, &self.sealers)
-            .map_err(|e| anyhow!("certificate: {e}"))?;
+        if let Err(e) = block.certificate.verify(self.suite, &hash, &self.sealers) {
+            return Ok(Err(format!("certificate: {e}")));
+        }
         // Senders are vouched for by the certificate through the transaction root.
-        block.verify_tx_root(self.suite).map_err(|e| anyhow!("transaction root: {e}"))?;
-        let txs = block.transactions(self.suite)?;
-        let out = self.execute_checked(&block, &txs)?;
-        let (receipts, writes) = (out.receipts, out.write_set);
-        self.commit_executed(&block, receipts, writes, "synced")
+        if let Err(e) = block.verify_tx_root(self.suite) {
+            return Ok(Err(format!("transaction root: {e}")));
+        }
+        let txs = match block.transactions(self.suite) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(format!("transactions: {e}"))),
+        };
+        let out = match self.execute_checked(&block, &txs)? {
+            Ok(out) => out,
+            Err(why) => return Ok(Err(why)),
+        };
+        self.commit_executed(&block, out.receipts, out.write_set, "synced")?;
+        Ok(Ok(()))
     }
 
     fn block_context(&self, header: &Header, parent_root: B256) -> Result<BlockContext> {
@@ -605,17 +635,25 @@ impl Host {
         })
     }
 
-    /// Executes a block's transactions on the head and checks every root of its header.
+    /// Executes a block's transactions on the head and checks every root of its header. The
+    /// inner error says why the block is invalid; the outer one is a local failure (storage,
+    /// the EVM itself), which is never evidence against the block.
     fn execute_checked(
         &self,
         block: &Block,
         txs: &[RecoveredTx],
-    ) -> Result<jinlian_executor::BlockOutcome> {
+    ) -> Result<Result<jinlian_executor::BlockOutcome, String>> {
         let (parent, _) = self.head()?;
         let h = &block.header;
-        let ctx = self.block_context(h, parent.state_root)?;
+        let Ok(ctx) = self.block_context(h, parent.state_root) else {
+            return Ok(Err(format!("proposer index {} is out of range", h.proposer)));
+        };
         let state = self.state()?;
-        let out = jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, txs)?;
+        let out = match jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, txs) {
+            Ok(out) => out,
+            Err(e @ ExecError::InvalidTx { .. }) => return Ok(Err(e.to_string())),
+            Err(e) => return Err(e.into()),
+        };
         let checks = [
             ("state root", out.state_root == h.state_root),
             ("receipt root", out.receipt_root == h.receipt_root),
@@ -624,10 +662,10 @@ impl Host {
         ];
         for (what, ok) in checks {
             if !ok {
-                return Err(anyhow!("the block's {what} differs from this node's execution"));
+                return Ok(Err(format!("the block's {what} differs from this node's execution")));
             }
         }
-        Ok(out)
+        Ok(Ok(out))
     }
 
     fn commit_executed(
@@ -721,8 +759,12 @@ impl Host {
                     let (receipts, writes) = match self.outcomes.remove(&hash) {
                         Some(o) => o,
                         None => {
+                            // Certified by a quorum: if it does not execute to its roots
+                            // here, this node has diverged and must stop.
                             let txs = block.transactions(self.suite)?;
-                            let out = self.execute_checked(&block, &txs)?;
+                            let out = self.execute_checked(&block, &txs)?.map_err(|why| {
+                                anyhow!("committed block {}: {why}", block.header.height.0)
+                            })?;
                             (out.receipts, out.write_set)
                         }
                     };
@@ -732,6 +774,12 @@ impl Host {
                     if next_is_mine != self.replica.is_some() {
                         self.boot_replica(false)?;
                     } else {
+                        // `block_interval_ms` and `consensus_timeout` set by a transaction
+                        // apply from the next height.
+                        let c = self.pbft_config(block.header.height.0 + 1)?;
+                        if let Some(r) = self.replica.as_mut() {
+                            r.set_timing(c.block_interval_ms, c.timeout_ms);
+                        }
                         self.inputs.push_back(Input::TxsPending(self.packable()));
                     }
                 }
@@ -890,17 +938,16 @@ impl Host {
         if tx_root(self.suite, txs.iter().map(|t| (t.tx.hash(), t.sender))) != h.tx_root {
             return fail("transaction root differs".into());
         }
-        match self.execute_checked(block, &txs) {
+        // A local failure (`?`) is not a vote against the block: the caller logs it and
+        // this node does not vote.
+        match self.execute_checked(block, &txs)? {
             Ok(out) => {
                 // The executor reports a sealer-set change itself.
                 let next_sealers = out.next_sealers.map(|s| to_ids(&s));
                 self.outcomes.insert(block.hash(self.suite), (out.receipts, out.write_set));
                 Ok(Execution::Valid { next_sealers })
             }
-            Err(e) => match e.downcast_ref::<ExecError>() {
-                Some(ExecError::InvalidTx { .. }) | None => fail(format!("{e:#}")),
-                Some(_) => Err(e),
-            },
+            Err(why) => fail(why),
         }
     }
 }
