@@ -50,6 +50,53 @@ pub enum HostEvent {
     Shutdown,
 }
 
+impl HostEvent {
+    /// Bytes of peer input this event holds (counted against the [`InboundBudget`]).
+    pub fn peer_bytes(&self) -> usize {
+        match self {
+            HostEvent::Net(NetEvent::Frame(_, f)) => f.payload.len(),
+            HostEvent::PeerTxs(_, txs) => txs.iter().map(|t| t.tx.encoded().len()).sum(),
+            _ => 0,
+        }
+    }
+}
+
+/// Bytes of peer input on their way to the host and not yet handled. Network input beyond
+/// the limit is dropped (consensus and gossip tolerate loss) rather than held, so peers
+/// cannot make a busy node's queue grow without bound.
+#[derive(Debug)]
+pub struct InboundBudget {
+    used: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl InboundBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        Self { used: std::sync::atomic::AtomicUsize::new(0), limit }
+    }
+
+    /// Takes `n` bytes if they fit.
+    pub fn try_take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering::AcqRel;
+        if self.used.fetch_add(n, AcqRel) + n > self.limit {
+            self.used.fetch_sub(n, AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// Returns `n` bytes taken before.
+    pub fn give_back(&self, n: usize) {
+        self.used.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Bytes taken now.
+    pub fn used(&self) -> usize {
+        self.used.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
 /// The ledger's state at its head, for the executor.
 pub struct LedgerState(pub View_);
 
@@ -105,6 +152,7 @@ pub struct Host {
     sync_penalty: HashMap<PeerId, (u64, u64)>,
     next_status: u64,
     inputs: VecDeque<Input>,
+    inbound: Arc<InboundBudget>,
     stop: bool,
 }
 
@@ -119,6 +167,7 @@ impl Host {
         ledger: Arc<NodeLedger>,
         key: KeyPair,
         net: NetHandle,
+        inbound: Arc<InboundBudget>,
     ) -> Result<Self> {
         let suite = genesis.crypto_suite();
         let genesis_hash = genesis.hash();
@@ -152,6 +201,7 @@ impl Host {
             sync_penalty: HashMap::new(),
             next_status: 0,
             inputs: VecDeque::new(),
+            inbound,
             stop: false,
         };
         h.refresh_members()?;
@@ -322,6 +372,7 @@ impl Host {
     }
 
     fn handle(&mut self, ev: HostEvent) -> Result<()> {
+        self.inbound.give_back(ev.peer_bytes());
         match ev {
             HostEvent::Shutdown => self.stop = true,
             HostEvent::Submit(tx, reply) => {
@@ -492,6 +543,12 @@ impl Host {
                 };
                 if !self.members.contains(&peer) {
                     debug!(peer = %PublicKey(peer), "sync request from a node outside the group refused");
+                    return Ok(());
+                }
+                // A peer asking faster than it reads makes this node neither read more
+                // blocks nor queue them for it.
+                if self.net.queued_bytes(&peer) >= SYNC_REPLY_BYTES {
+                    debug!(peer = %PublicKey(peer), "sync request ignored: the last reply is still being sent");
                     return Ok(());
                 }
                 let view = self.view()?;
@@ -966,4 +1023,21 @@ pub fn recover_txs(suite: CryptoSuite, payload: &[u8]) -> Result<Vec<RecoveredTx
 /// The address a consensus key signs transactions as.
 pub fn address_of(key: &KeyPair) -> Address {
     key.address()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InboundBudget;
+
+    #[test]
+    fn the_inbound_budget_refuses_what_does_not_fit_until_bytes_are_given_back() {
+        let b = InboundBudget::new(100);
+        assert!(b.try_take(60));
+        assert!(!b.try_take(41), "over the limit");
+        assert_eq!(b.used(), 60, "a refused take leaves nothing behind");
+        assert!(b.try_take(40));
+        b.give_back(60);
+        assert!(b.try_take(60));
+        assert_eq!(b.used(), 100);
+    }
 }

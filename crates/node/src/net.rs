@@ -14,8 +14,9 @@
 //! - Limits: handshakes must finish in 10 s; a frame longer than the maximum, a malformed
 //!   frame, or silence (30 s by default; peers send a status every 2 s) drops the
 //!   connection, as does misbehaviour the node reports ([`NetHandle::disconnect`]); at most
-//!   [`MAX_PEERS`] connections; each peer has a bounded send queue (a slow peer loses
-//!   messages rather than holding memory).
+//!   [`MAX_PEERS`] connections; each peer has a send queue bounded in frames and in bytes
+//!   (a slow peer loses messages rather than holding memory), and a peer that does not
+//!   take a frame within [`WRITE_STALL`] is dropped.
 //! - Dialling: every configured address is dialled with back-off (1 s doubling to 30 s) and
 //!   redialled after a disconnect; an address whose node is already connected is not.
 
@@ -27,7 +28,7 @@ use jinlian_crypto::{CryptoSuite, KeyPair, PublicKey, Signature};
 use rustls::pki_types::ServerName;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -42,6 +43,10 @@ pub type PeerId = [u8; 64];
 pub const MAX_PEERS: usize = 128;
 /// Frames queued for one peer before new ones are dropped.
 pub const SEND_QUEUE: usize = 4096;
+/// Bytes queued for one peer before new frames are dropped (at least four largest frames).
+pub const SEND_QUEUE_BYTES: usize = 64 * 1024 * 1024;
+/// A peer that does not read a frame for this long is dropped.
+pub const WRITE_STALL: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// TLS exporter label of the key material a `Hello` signs.
 pub const HELLO_EXPORTER_LABEL: &[u8] = b"EXPORTER-jinlian-node-key";
@@ -103,6 +108,8 @@ struct Conn {
     /// Who dialled: true if we did.
     outbound: bool,
     tx: mpsc::Sender<Bytes>,
+    /// Bytes queued and not yet written.
+    queued: Arc<AtomicUsize>,
     close: tokio::sync::watch::Sender<bool>,
     kick: tokio::sync::watch::Sender<bool>,
 }
@@ -133,13 +140,33 @@ fn short(id: &PeerId) -> String {
     alloy_primitives::hex::encode(&id[..6])
 }
 
+impl Conn {
+    /// Queues bytes unless the queue is full (in frames or in bytes).
+    fn enqueue(&self, bytes: Bytes, limit: usize) -> bool {
+        let len = bytes.len();
+        if self.queued.fetch_add(len, Ordering::AcqRel) + len > limit {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            return false;
+        }
+        if self.tx.try_send(bytes).is_err() {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+}
+
 impl NetHandle {
+    fn queue_limit(&self) -> usize {
+        SEND_QUEUE_BYTES.max(4 * self.shared.cfg.max_frame)
+    }
+
     /// Queues a frame for one peer (dropped if the peer is gone or its queue is full).
     pub fn send(&self, to: &PeerId, frame: &Frame) {
         let bytes = Bytes::from(frame.encode());
         if let Ok(peers) = self.shared.peers.lock()
             && let Some(c) = peers.get(to)
-            && c.tx.try_send(bytes).is_err()
+            && !c.enqueue(bytes, self.queue_limit())
         {
             debug!(peer = %short(to), "send queue full; frame dropped");
         }
@@ -150,11 +177,23 @@ impl NetHandle {
         let bytes = Bytes::from(frame.encode());
         if let Ok(peers) = self.shared.peers.lock() {
             for id in to {
-                if let Some(c) = peers.get(id) {
-                    let _ = c.tx.try_send(bytes.clone());
+                if let Some(c) = peers.get(id)
+                    && !c.enqueue(bytes.clone(), self.queue_limit())
+                {
+                    debug!(peer = %short(id), "send queue full; frame dropped");
                 }
             }
         }
+    }
+
+    /// Bytes queued for a peer and not yet written (0 if not connected).
+    pub fn queued_bytes(&self, peer: &PeerId) -> usize {
+        self.shared
+            .peers
+            .lock()
+            .ok()
+            .and_then(|p| p.get(peer).map(|c| c.queued.load(Ordering::Acquire)))
+            .unwrap_or(0)
     }
 
     /// Drops the connection to a peer (it misbehaved); it may connect again later.
@@ -371,6 +410,7 @@ async fn run_conn<S>(
     }
     let conn_id = s.next_conn.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
+    let queued = Arc::new(AtomicUsize::new(0));
     let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
     let (kick_tx, mut kick) = tokio::sync::watch::channel(false);
     {
@@ -384,7 +424,14 @@ async fn run_conn<S>(
             debug!(peer = %short(&id), "duplicate connection closed");
             return;
         }
-        let conn = Conn { id: conn_id, outbound, tx, close: close_tx, kick: kick_tx };
+        let conn = Conn {
+            id: conn_id,
+            outbound,
+            tx,
+            queued: queued.clone(),
+            close: close_tx,
+            kick: kick_tx,
+        };
         if let Some(old) = peers.insert(id, conn) {
             let _ = old.close.send(true);
         }
@@ -393,19 +440,27 @@ async fn run_conn<S>(
     (s.events)(NetEvent::Up(id));
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut close_w = close_rx.clone();
-    let writer_task = tokio::spawn(async move {
-        loop {
+    let mut writer_task = tokio::spawn(async move {
+        let why = loop {
             tokio::select! {
                 msg = rx.recv() => {
-                    let Some(msg) = msg else { break };
-                    if writer.write_all(&msg).await.is_err() || writer.flush().await.is_err() {
-                        break;
+                    let Some(msg) = msg else { break "closed" };
+                    let write = async {
+                        writer.write_all(&msg).await?;
+                        writer.flush().await
+                    };
+                    match tokio::time::timeout(WRITE_STALL, write).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break "writing failed",
+                        Err(_) => break "it stopped reading",
                     }
+                    queued.fetch_sub(msg.len(), Ordering::AcqRel);
                 }
-                Ok(()) = close_w.changed() => break,
+                Ok(()) = close_w.changed() => break "closed",
             }
-        }
-        let _ = writer.shutdown().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), writer.shutdown()).await;
+        why
     });
     let max = s.cfg.max_frame;
     let idle = s.cfg.idle_timeout;
@@ -420,6 +475,7 @@ async fn run_conn<S>(
                 Err(_) => break format!("silent for {} s", idle.as_secs()),
             },
             Ok(()) = kick.changed() => break "dropped for misbehaving".to_string(),
+            w = &mut writer_task => break w.unwrap_or("writer failed").to_string(),
             Ok(()) = close_rx.changed() => break "replaced by another connection".to_string(),
         }
     };

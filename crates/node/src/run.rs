@@ -3,7 +3,7 @@
 //! host stops on a storage failure).
 
 use crate::config::NodeConfig;
-use crate::host::{Host, HostEvent, NodeLedger, recover_txs};
+use crate::host::{Host, HostEvent, InboundBudget, NodeLedger, recover_txs};
 use crate::net::{NetConfig, NetEvent};
 use crate::pki::TlsIdentity;
 use crate::rpc::{RpcContext, start as start_rpc};
@@ -19,6 +19,9 @@ fn read(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} {}", path.display()))
 }
+
+/// Bytes of peer input that may wait for the host (at least two largest frames).
+const INBOUND_BYTES: usize = 256 * 1024 * 1024;
 
 /// Runs a node until it is told to stop.
 pub fn run(config_path: &Path) -> Result<()> {
@@ -60,23 +63,42 @@ pub fn run(config_path: &Path) -> Result<()> {
     runtime.block_on(async move {
         let (tx, rx) = std::sync::mpsc::sync_channel::<HostEvent>(65_536);
         let net_tx = tx.clone();
-        let on_net = move |ev: NetEvent| {
-            let event = match ev {
-                // Transactions are decoded and their signatures checked here, on the
-                // network task, in parallel; the host only applies the pool's rules.
-                NetEvent::Frame(peer, f) if f.module == Module::Txs => {
-                    match recover_txs(suite, &f.payload) {
-                        Ok(txs) => HostEvent::PeerTxs(peer, txs),
-                        Err(e) => {
-                            debug!("bad transactions frame: {e:#}");
-                            return;
-                        }
-                    }
+        let inbound =
+            Arc::new(InboundBudget::new(INBOUND_BYTES.max(2 * cfg.network.max_frame_bytes)));
+        let budget = inbound.clone();
+        let recovering = inbound.clone();
+        // Hands an event to the host within the budget; a full queue drops network input
+        // (consensus and gossip tolerate loss) rather than block or grow.
+        let deliver = move |event: HostEvent| {
+            let n = event.peer_bytes();
+            if !budget.try_take(n) {
+                debug!(bytes = budget.used(), "host input over budget; a peer frame was dropped");
+                return;
+            }
+            if net_tx.try_send(event).is_err() {
+                budget.give_back(n);
+            }
+        };
+        let on_net = move |ev: NetEvent| match ev {
+            // Transactions are decoded and their signatures checked off the network
+            // threads, in parallel; the host only applies the pool's rules.
+            // The frame's bytes count against the budget while they wait for a thread.
+            NetEvent::Frame(peer, f) if f.module == Module::Txs => {
+                if !recovering.try_take(f.payload.len()) {
+                    debug!("host input over budget; a transactions frame was dropped");
+                    return;
                 }
-                other => HostEvent::Net(other),
-            };
-            // A full queue drops network input (consensus tolerates loss) rather than block.
-            let _ = net_tx.try_send(event);
+                let (deliver, recovering) = (deliver.clone(), recovering.clone());
+                tokio::task::spawn_blocking(move || {
+                    let r = recover_txs(suite, &f.payload);
+                    recovering.give_back(f.payload.len());
+                    match r {
+                        Ok(txs) => deliver(HostEvent::PeerTxs(peer, txs)),
+                        Err(e) => debug!("bad transactions frame: {e:#}"),
+                    }
+                });
+            }
+            other => deliver(HostEvent::Net(other)),
         };
         let net_cfg = NetConfig {
             listen: cfg.network.listen,
@@ -111,7 +133,7 @@ pub fn run(config_path: &Path) -> Result<()> {
             suite = %suite,
             "listening"
         );
-        let host = Host::new(genesis, ledger, key, net)?;
+        let host = Host::new(genesis, ledger, key, net, inbound)?;
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let host_thread =
             std::thread::Builder::new().name("jinlian-host".into()).spawn(move || {
