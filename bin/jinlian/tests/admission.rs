@@ -33,7 +33,13 @@ fn p2p_of(net: &Net, i: usize) -> String {
 
 #[test]
 fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
-    let mut net = Net::generate(4, 0, CryptoSuite::Ecdsa);
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        foreign_and_blacklisted_nodes_are_refused_and_get_nothing_in(suite);
+    }
+}
+
+fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing_in(suite: CryptoSuite) {
+    let mut net = Net::generate(4, 0, suite);
     let chain = net.chain_dir();
     // A node of this chain (valid certificate) that every sealer blacklists.
     let banned_p2p = format!("127.0.0.1:{}", net.unused_port());
@@ -69,7 +75,8 @@ fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
     let other = tempfile::tempdir().unwrap();
     let other_chain = other.path().join("c");
     let fp = format!("127.0.0.1:{}", free_port());
-    jinlian(&[
+    let rpc_port = free_port().to_string();
+    let mut args = vec![
         "chain",
         "new",
         "--dir",
@@ -79,8 +86,12 @@ fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
         "--sealers",
         &fp,
         "--rpc-port-base",
-        &free_port().to_string(),
-    ]);
+        &rpc_port,
+    ];
+    if suite == CryptoSuite::Sm {
+        args.push("--sm");
+    }
+    jinlian(&args);
     let peers: Vec<toml::Value> = (0..4).map(|i| p2p_of(&net, i).into()).collect();
     set_config(&other_chain.join("nodes/node0/config.toml"), |t| {
         t["network"]
@@ -101,7 +112,7 @@ fn foreign_and_blacklisted_nodes_are_refused_and_get_nothing() {
         .spawn()
         .unwrap();
 
-    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[3; 32]).unwrap();
+    let user = KeyPair::from_secret(suite, &[3; 32]).unwrap();
     let txs = net.send(&user, 0, 5);
     net.wait_for("receipts", 60, |net| net.has_receipts(0, &txs));
     net.wait_for("the refusals in the logs", 30, |net| {
@@ -180,7 +191,13 @@ fn closed(s: &mut Tls) -> bool {
 
 #[test]
 fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
-    let mut net = Net::generate(4, 0, CryptoSuite::Ecdsa);
+    for suite in [CryptoSuite::Ecdsa, CryptoSuite::Sm] {
+        hostile_peers_are_dropped_and_the_chain_keeps_committing_in(suite);
+    }
+}
+
+fn hostile_peers_are_dropped_and_the_chain_keeps_committing_in(suite: CryptoSuite) {
+    let mut net = Net::generate(4, 0, suite);
     // node0 drops silent peers after 3 s (healthy peers send a status every 2 s).
     set_config(&net.nodes[0].dir.join("config.toml"), |t| {
         t["network"].as_table_mut().unwrap().insert("idle_timeout_secs".into(), 3.into());
@@ -247,7 +264,7 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     // The certificate of node4 without its key: a hello signed by another key is refused.
     let mut s = tls_as(&me, &target);
     let ekm = jinlian_node::net::exported_key_material(&s.conn).unwrap();
-    let other = KeyPair::from_secret(CryptoSuite::Ecdsa, &[9; 32]).unwrap();
+    let other = KeyPair::from_secret(suite, &[9; 32]).unwrap();
     s.write_all(&jinlian_node::net::hello_frame(&other, &ekm, true).encode()).unwrap();
     s.flush().unwrap();
     assert!(closed(&mut s));
@@ -266,7 +283,7 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing() {
     let mut g = TcpStream::connect(&target).unwrap();
     g.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3]).unwrap();
 
-    let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[4; 32]).unwrap();
+    let user = KeyPair::from_secret(suite, &[4; 32]).unwrap();
     let txs = net.send(&user, 0, 5);
     net.wait_for("commits while hostile peers come and go", 60, |net| net.has_receipts(0, &txs));
     // A silent connection is dropped after the idle timeout. (It is the same node id as the

@@ -94,7 +94,9 @@ fn a_block_interval_set_by_transaction_applies_at_once() {
     let raw = net.tx(&admin, 1, net.height(0).unwrap() + 500, SYSTEM_CONFIG, data);
     let hash = rpc(net.nodes[0].rpc, "eth_sendRawTransaction", json!([raw])).unwrap();
     let hash = hash.as_str().unwrap().to_string();
-    net.wait_for("the config transaction", 30, |net| net.has_receipts(0, std::slice::from_ref(&hash)));
+    net.wait_for("the config transaction", 30, |net| {
+        net.has_receipts(0, std::slice::from_ref(&hash))
+    });
     let receipt = rpc(net.nodes[0].rpc, "eth_getTransactionReceipt", json!([hash])).unwrap();
     assert_eq!(receipt["status"], "0x1", "{receipt}");
     let set_at = u64::from_str_radix(&receipt["blockNumber"].as_str().unwrap()[2..], 16).unwrap();
