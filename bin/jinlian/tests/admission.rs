@@ -279,6 +279,15 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing_in(suite: CryptoSuit
     s.write_all(&status.encode()).unwrap();
     s.flush().unwrap();
     assert!(closed(&mut s));
+    // Gossip carrying bytes that are no transaction (honest nodes pass on only what they
+    // checked): dropped.
+    let mut s = connect_as(&me, &target);
+    let forged = vec![0xde, 0xad, 0xbe, 0xef];
+    let payload = alloy_rlp::encode(&jinlian_node::wire::Txs { txs: vec![forged.into()] });
+    let f = jinlian_node::wire::Frame::new(1, jinlian_node::wire::Module::Txs, payload);
+    s.write_all(&f.encode()).unwrap();
+    s.flush().unwrap();
+    assert!(closed(&mut s));
     // Random bytes without any framing sense.
     let mut g = TcpStream::connect(&target).unwrap();
     g.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3]).unwrap();
@@ -307,6 +316,7 @@ fn hostile_peers_are_dropped_and_the_chain_keeps_committing_in(suite: CryptoSuit
         "a peer without the key of its certificate's node id not reported"
     );
     assert!(log.contains("not a hello"), "a frame before the hello not reported");
+    assert!(log.contains("of a gossip frame"), "a forged gossiped transaction not reported");
     // The healthy sealers were never dropped for silence.
     net.assert_no_fork();
 }

@@ -246,6 +246,10 @@ struct Round {
     /// Views we asked the host to build a proposal for.
     build_requested: BTreeSet<View>,
     view_timer_armed: Option<View>,
+    /// When the view timer was armed, and when it is due (a timer that fires earlier was
+    /// set before the timeout changed and is ignored).
+    view_armed_at: u64,
+    view_deadline: u64,
 }
 
 /// A PBFT replica (see the crate docs for the rules).
@@ -355,10 +359,29 @@ impl Replica {
     }
 
     /// Changes the block interval and the base consensus timeout (the chain's configuration
-    /// changed by a transaction). They apply to timers armed from now on.
-    pub fn set_timing(&mut self, block_interval_ms: u64, timeout_ms: u64) {
+    /// changed by a transaction). They apply at once, to the height being agreed on: a
+    /// pending proposal is rescheduled and the view timer moved.
+    pub fn set_timing(
+        &mut self,
+        now: u64,
+        block_interval_ms: u64,
+        timeout_ms: u64,
+        out: &mut Vec<Output>,
+    ) {
+        if (block_interval_ms, timeout_ms)
+            == (self.config.block_interval_ms, self.config.timeout_ms)
+        {
+            return;
+        }
         self.config.block_interval_ms = block_interval_ms;
         self.config.timeout_ms = timeout_ms;
+        if self.round.view_timer_armed == Some(self.view) {
+            self.round.view_deadline = self.round.view_armed_at.saturating_add(self.timeout_ms());
+            let timer = Timer::ViewTimeout { height: self.height, view: self.view };
+            out.push(Output::SetTimer { timer, at_ms: self.round.view_deadline });
+        }
+        self.maybe_schedule_proposal(now, out);
+        self.check_invariants();
     }
 
     /// Takes the messages buffered for later heights or views, so that a replica replacing
@@ -449,8 +472,10 @@ impl Replica {
     fn arm_view_timer(&mut self, now: u64, out: &mut Vec<Output>) {
         if self.round.view_timer_armed != Some(self.view) {
             self.round.view_timer_armed = Some(self.view);
+            self.round.view_armed_at = now;
+            self.round.view_deadline = now.saturating_add(self.timeout_ms());
             let timer = Timer::ViewTimeout { height: self.height, view: self.view };
-            out.push(Output::SetTimer { timer, at_ms: now.saturating_add(self.timeout_ms()) });
+            out.push(Output::SetTimer { timer, at_ms: self.round.view_deadline });
         }
     }
 
@@ -490,6 +515,10 @@ impl Replica {
                 self.maybe_schedule_proposal(now, out)
             }
             Timer::ViewTimeout { height, view } if height == self.height && view == self.view => {
+                if now < self.round.view_deadline {
+                    // Set before the timeout grew; the timer at the new deadline follows.
+                    return;
+                }
                 self.round.view_timer_armed = None;
                 if !self.in_view_change && !self.txs_pending && self.round.proposal.is_none() {
                     // Nothing to agree on: an idle group keeps its view.

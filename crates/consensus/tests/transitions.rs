@@ -127,6 +127,37 @@ fn primary_proposes_only_with_transactions_and_after_the_block_interval() {
 }
 
 #[test]
+fn timing_changed_by_the_chain_applies_to_the_height_being_agreed_on() {
+    let fx = fixture(4);
+    let mut p = fx.replica(PRIMARY, &[]);
+    // Interval 500 ms: a proposal timer for T0 + 500 and a view timer for T0 + 100 + 3000.
+    let out = run(&mut p, T0 + 100, Input::TxsPending(true));
+    assert!(out.contains(&Output::SetTimer {
+        timer: Timer::Propose { height: Height(10), view: View(0) },
+        at_ms: T0 + 500
+    }));
+    // The interval drops to 200 ms: due already, so the build is asked for at once.
+    let mut out = Vec::new();
+    p.set_timing(T0 + 300, 200, 3000, &mut out);
+    assert!(
+        out.iter().any(|o| matches!(o, Output::BuildProposal { height: Height(10), .. })),
+        "{out:?}"
+    );
+    // The timeout grows to 10 s: the view timer moves, and the old one no longer fires.
+    let mut out = Vec::new();
+    p.set_timing(T0 + 400, 200, 10_000, &mut out);
+    let view_timer = Timer::ViewTimeout { height: Height(10), view: View(0) };
+    assert!(out.contains(&Output::SetTimer { timer: view_timer, at_ms: T0 + 100 + 10_000 }));
+    assert!(run(&mut p, T0 + 3100, Input::Timer(view_timer)).is_empty(), "stale view timer");
+    let out = run(&mut p, T0 + 10_100, Input::Timer(view_timer));
+    assert!(!broadcasts(&out).is_empty(), "the moved view timer fires: {out:?}");
+    // The same values again change nothing.
+    let mut out = Vec::new();
+    p.set_timing(T0 + 10_200, 200, 10_000, &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
 fn a_build_answered_with_nothing_is_asked_again_when_transactions_arrive() {
     // The host's pool emptied between the request and the build (the transactions were in
     // the block just committed): it replies nothing. When new transactions arrive the primary

@@ -44,6 +44,8 @@ pub enum HostEvent {
     Net(NetEvent),
     /// Transactions from a peer, signatures already checked.
     PeerTxs(PeerId, Vec<RecoveredTx>),
+    /// A peer sent something no honest node sends (found off the host thread).
+    Misbehaved(PeerId, String),
     /// A transaction from a client; the reply says whether the pool took it.
     Submit(Box<RecoveredTx>, tokio::sync::oneshot::Sender<Result<B256, String>>),
     /// Stop.
@@ -51,15 +53,21 @@ pub enum HostEvent {
 }
 
 impl HostEvent {
-    /// Bytes of peer input this event holds (counted against the [`InboundBudget`]).
+    /// Bytes of peer input this event holds (counted against the [`InboundBudget`]); every
+    /// peer event costs at least [`MIN_EVENT_COST`], so empty frames are not free.
     pub fn peer_bytes(&self) -> usize {
         match self {
-            HostEvent::Net(NetEvent::Frame(_, f)) => f.payload.len(),
-            HostEvent::PeerTxs(_, txs) => txs.iter().map(|t| t.tx.encoded().len()).sum(),
+            HostEvent::Net(NetEvent::Frame(_, f)) => f.payload.len().max(MIN_EVENT_COST),
+            HostEvent::PeerTxs(_, txs) => {
+                txs.iter().map(|t| t.tx.encoded().len()).sum::<usize>().max(MIN_EVENT_COST)
+            }
             _ => 0,
         }
     }
 }
+
+/// The least a peer event counts against the [`InboundBudget`].
+pub const MIN_EVENT_COST: usize = 256;
 
 /// Bytes of peer input on their way to the host and not yet handled. Network input beyond
 /// the limit is dropped (consensus and gossip tolerate loss) rather than held, so peers
@@ -384,7 +392,15 @@ impl Host {
                 }
                 let _ = reply.send(r.map(|_| hash));
             }
-            HostEvent::PeerTxs(_from, txs) => {
+            HostEvent::Misbehaved(peer, why) => {
+                warn!(peer = %PublicKey(peer), "dropping a peer: {why}");
+                self.net.disconnect(&peer);
+            }
+            HostEvent::PeerTxs(from, txs) => {
+                if !self.members.contains(&from) {
+                    debug!(peer = %PublicKey(from), "transactions from a node outside the group ignored");
+                    return Ok(());
+                }
                 for tx in txs {
                     if let Err(e) = self.admit(tx) {
                         debug!("a peer's transaction was not pooled: {e}");
@@ -508,12 +524,12 @@ impl Host {
                 if self.inputs.len() >= MAX_QUEUED_INPUTS {
                     return Ok(());
                 }
+                let next = self.head()?.0.height.0 + 1;
                 let checked = SignedMessage::decode_exact(&frame.payload)
                     .map_err(|e| e.to_string())
                     .and_then(|m| {
                         let msg = jinlian_consensus::Message::decode(&m.payload)
                             .map_err(|e| e.to_string())?;
-                        let next = self.head().map_err(|e| e.to_string())?.0.height.0 + 1;
                         if msg.height().0 == next {
                             let signer = self.sealers.get(m.from as usize).map(|k| k.0);
                             if signer != Some(peer) {
@@ -672,10 +688,14 @@ impl Host {
             Ok(t) => t,
             Err(e) => return Ok(Err(format!("transactions: {e}"))),
         };
-        let out = match self.execute_checked(&block, &txs)? {
-            Ok(out) => out,
-            Err(why) => return Ok(Err(why)),
-        };
+        // The certificate and the transaction root vouch for this exact block: if it does
+        // not execute to its roots here, this node has diverged and must stop.
+        let out = self.execute_checked(&block, &txs)?.map_err(|why| {
+            anyhow!(
+                "certified block {} does not execute here ({why}): this node has diverged",
+                block.header.height.0
+            )
+        })?;
         self.commit_executed(&block, out.receipts, out.write_set, "synced")?;
         Ok(Ok(()))
     }
@@ -835,7 +855,9 @@ impl Host {
                         // apply from the next height.
                         let c = self.pbft_config(block.header.height.0 + 1)?;
                         if let Some(r) = self.replica.as_mut() {
-                            r.set_timing(c.block_interval_ms, c.timeout_ms);
+                            let mut out = Vec::new();
+                            r.set_timing(now_ms(), c.block_interval_ms, c.timeout_ms, &mut out);
+                            self.perform(out)?;
                         }
                         self.inputs.push_back(Input::TxsPending(self.packable()));
                     }
@@ -1009,15 +1031,21 @@ impl Host {
     }
 }
 
-/// Recovers the senders of transactions from a peer (done on the network task, in parallel,
-/// before they reach the host). Undecodable or unsigned ones are skipped.
+/// Recovers the senders of transactions from a peer (off the host thread, in parallel,
+/// before they reach the host). Peers only pass on transactions they checked themselves, so
+/// one that does not decode or whose signature fails is the peer's misbehaviour: the error
+/// says which.
 pub fn recover_txs(suite: CryptoSuite, payload: &[u8]) -> Result<Vec<RecoveredTx>> {
     let txs = Txs::decode(payload)?;
-    Ok(txs
-        .txs
+    txs.txs
         .iter()
-        .filter_map(|raw| Transaction::decode(raw, suite).ok()?.into_recovered(suite).ok())
-        .collect())
+        .enumerate()
+        .map(|(i, raw)| {
+            Transaction::decode(raw, suite)
+                .and_then(|t| t.into_recovered(suite))
+                .map_err(|e| anyhow!("transaction {i} of a gossip frame: {e}"))
+        })
+        .collect()
 }
 
 /// The address a consensus key signs transactions as.

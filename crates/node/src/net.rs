@@ -286,15 +286,12 @@ async fn dial_loop(s: Arc<Shared>, connector: tokio_rustls::TlsConnector, addr: 
                     let conn = tls.get_ref().1;
                     let certs = conn.peer_certificates().map(|c| c.to_vec());
                     let ekm = exported_key_material(conn);
-                    if let Some(id) = certs
-                        .as_ref()
-                        .and_then(|c| c.first())
-                        .and_then(|c| crate::pki::node_id_of(c).ok())
+                    let began = std::time::Instant::now();
+                    // Only a node that proved its id is taken as the one at this address.
+                    if let Some(id) = run_conn(s.clone(), tls, certs, ekm, true, addr.clone()).await
                     {
                         known = Some(id);
                     }
-                    let began = std::time::Instant::now();
-                    run_conn(s.clone(), tls, certs, ekm, true, addr.clone()).await;
                     // A connection that ended at once (refused, another chain, a duplicate)
                     // is retried with growing back-off, not every second.
                     backoff = if began.elapsed() > Duration::from_secs(10) {
@@ -389,6 +386,7 @@ async fn exchange_hellos<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|_| "its hello is not signed by the node key its certificate names".to_string())
 }
 
+/// Runs one connection to its end; returns the peer's node id if it proved it.
 async fn run_conn<S>(
     s: Arc<Shared>,
     mut stream: S,
@@ -396,17 +394,18 @@ async fn run_conn<S>(
     ekm: Option<[u8; 32]>,
     outbound: bool,
     addr: String,
-) where
+) -> Option<PeerId>
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(id) = admit(&s, certs, &addr) else { return };
+    let id = admit(&s, certs, &addr)?;
     let Some(ekm) = ekm else {
         warn!(%addr, "refused a peer: no key material could be exported from the TLS session");
-        return;
+        return None;
     };
     if let Err(e) = exchange_hellos(&s, &mut stream, &ekm, outbound, &id).await {
         warn!(%addr, node = %PublicKey(id), "refused a peer: {e}");
-        return;
+        return None;
     }
     let conn_id = s.next_conn.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
@@ -414,7 +413,7 @@ async fn run_conn<S>(
     let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
     let (kick_tx, mut kick) = tokio::sync::watch::channel(false);
     {
-        let Ok(mut peers) = s.peers.lock() else { return };
+        let Ok(mut peers) = s.peers.lock() else { return Some(id) };
         // Prefer the connection dialled by the smaller node id.
         let preferred = |outbound: bool| (outbound && s.me < id) || (!outbound && id < s.me);
         if let Some(existing) = peers.get(&id)
@@ -422,7 +421,7 @@ async fn run_conn<S>(
             && !preferred(outbound)
         {
             debug!(peer = %short(&id), "duplicate connection closed");
-            return;
+            return Some(id);
         }
         let conn = Conn {
             id: conn_id,
@@ -495,4 +494,5 @@ async fn run_conn<S>(
     if removed {
         (s.events)(NetEvent::Down(id));
     }
+    Some(id)
 }

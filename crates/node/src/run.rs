@@ -4,10 +4,10 @@
 
 use crate::config::NodeConfig;
 use crate::host::{Host, HostEvent, InboundBudget, NodeLedger, recover_txs};
-use crate::net::{NetConfig, NetEvent};
+use crate::net::{NetConfig, NetEvent, PeerId};
 use crate::pki::TlsIdentity;
 use crate::rpc::{RpcContext, start as start_rpc};
-use crate::wire::Module;
+use crate::wire::{Frame, Module};
 use anyhow::{Context, Result, bail};
 use jinlian_crypto::KeyFile;
 use jinlian_executor::ExecConfig;
@@ -22,6 +22,79 @@ fn read(path: &Path, what: &str) -> Result<String> {
 
 /// Bytes of peer input that may wait for the host (at least two largest frames).
 const INBOUND_BYTES: usize = 256 * 1024 * 1024;
+
+/// Gossip frames waiting for a recovery thread; more are dropped (gossip tolerates loss).
+const RECOVERY_QUEUE: usize = 64;
+
+/// Where gossiped transactions go to have their signatures checked.
+struct Recovery {
+    jobs: std::sync::mpsc::SyncSender<(PeerId, Frame)>,
+    budget: Arc<InboundBudget>,
+}
+
+/// Bytes of the inbound budget held by one job, given back however the job ends.
+struct Held {
+    budget: Arc<InboundBudget>,
+    n: usize,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.give_back(self.n);
+    }
+}
+
+impl Recovery {
+    /// Queues a frame of transactions, or drops it when the queue or the budget is full.
+    fn offer(&self, peer: PeerId, f: Frame) {
+        let n = f.payload.len().max(crate::host::MIN_EVENT_COST);
+        if !self.budget.try_take(n) {
+            debug!("host input over budget; a transactions frame was dropped");
+            return;
+        }
+        if self.jobs.try_send((peer, f)).is_err() {
+            self.budget.give_back(n);
+            debug!("transaction recovery is busy; a transactions frame was dropped");
+        }
+    }
+}
+
+/// One recovery thread per core, fed through a bounded queue.
+fn start_recovery(
+    suite: jinlian_crypto::CryptoSuite,
+    budget: Arc<InboundBudget>,
+    deliver: impl Fn(HostEvent) + Clone + Send + 'static,
+) -> Result<Recovery> {
+    let (jobs, rx) = std::sync::mpsc::sync_channel::<(PeerId, Frame)>(RECOVERY_QUEUE);
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for i in 0..workers {
+        let (rx, budget, deliver) = (rx.clone(), budget.clone(), deliver.clone());
+        std::thread::Builder::new().name(format!("jinlian-recover-{i}")).spawn(move || {
+            loop {
+                let job = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((peer, f)) = job else { return };
+                let _held = Held {
+                    budget: budget.clone(),
+                    n: f.payload.len().max(crate::host::MIN_EVENT_COST),
+                };
+                let r = std::panic::catch_unwind(|| recover_txs(suite, &f.payload));
+                match r {
+                    Ok(Ok(txs)) => deliver(HostEvent::PeerTxs(peer, txs)),
+                    Ok(Err(e)) => deliver(HostEvent::Misbehaved(peer, format!("{e:#}"))),
+                    Err(_) => deliver(HostEvent::Misbehaved(
+                        peer,
+                        "a gossip frame crashed transaction recovery".into(),
+                    )),
+                }
+            }
+        })?;
+    }
+    Ok(Recovery { jobs, budget })
+}
 
 /// Runs a node until it is told to stop.
 pub fn run(config_path: &Path) -> Result<()> {
@@ -66,7 +139,6 @@ pub fn run(config_path: &Path) -> Result<()> {
         let inbound =
             Arc::new(InboundBudget::new(INBOUND_BYTES.max(2 * cfg.network.max_frame_bytes)));
         let budget = inbound.clone();
-        let recovering = inbound.clone();
         // Hands an event to the host within the budget; a full queue drops network input
         // (consensus and gossip tolerate loss) rather than block or grow.
         let deliver = move |event: HostEvent| {
@@ -79,25 +151,11 @@ pub fn run(config_path: &Path) -> Result<()> {
                 budget.give_back(n);
             }
         };
+        let recovery = start_recovery(suite, inbound.clone(), deliver.clone())?;
         let on_net = move |ev: NetEvent| match ev {
-            // Transactions are decoded and their signatures checked off the network
-            // threads, in parallel; the host only applies the pool's rules.
-            // The frame's bytes count against the budget while they wait for a thread.
-            NetEvent::Frame(peer, f) if f.module == Module::Txs => {
-                if !recovering.try_take(f.payload.len()) {
-                    debug!("host input over budget; a transactions frame was dropped");
-                    return;
-                }
-                let (deliver, recovering) = (deliver.clone(), recovering.clone());
-                tokio::task::spawn_blocking(move || {
-                    let r = recover_txs(suite, &f.payload);
-                    recovering.give_back(f.payload.len());
-                    match r {
-                        Ok(txs) => deliver(HostEvent::PeerTxs(peer, txs)),
-                        Err(e) => debug!("bad transactions frame: {e:#}"),
-                    }
-                });
-            }
+            // Transactions are decoded and their signatures checked on recovery threads, in
+            // parallel and off the network's; the host only applies the pool's rules.
+            NetEvent::Frame(peer, f) if f.module == Module::Txs => recovery.offer(peer, f),
             other => deliver(HostEvent::Net(other)),
         };
         let net_cfg = NetConfig {

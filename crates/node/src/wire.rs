@@ -2,15 +2,17 @@
 //!
 //! A frame is `u32 length | u8 version | u32 group | u8 module | payload` (big endian; the
 //! length counts what follows it). Every frame is bounded by the configured maximum before
-//! its body is read, and every payload decodes strictly: a peer that sends anything else is
-//! disconnected.
+//! its body is read, and every payload decodes strictly: a peer whose frame is malformed or
+//! whose payload does not decode is disconnected (frames of a group this node does not serve
+//! are ignored).
 
 use alloy_primitives::{B256, Bytes};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 use jinlian_primitives::Block;
 
-/// Protocol version carried in every frame.
-pub const VERSION: u8 = 1;
+/// Protocol version carried in every frame (2: connections open with a `Hello`). Nodes of
+/// different versions do not talk: upgrade a chain's nodes together.
+pub const VERSION: u8 = 2;
 /// Bytes of the frame header after the length.
 pub const HEADER: usize = 6;
 /// Most transactions in one `Txs` frame.
@@ -161,13 +163,35 @@ pub struct Txs {
 }
 
 impl Txs {
-    /// Decodes a payload (at most [`MAX_TXS_PER_FRAME`] transactions).
+    /// Decodes a payload (at most [`MAX_TXS_PER_FRAME`] transactions). The items are
+    /// counted before anything is allocated, so a frame of many tiny items costs nothing.
     pub fn decode(b: &[u8]) -> Result<Self, WireError> {
-        let t: Self = decode_exact(b, "transactions")?;
-        if t.txs.len() > MAX_TXS_PER_FRAME {
-            return Err(WireError::Malformed("transactions (too many)"));
+        let bad = || WireError::Malformed("transactions");
+        // Payload: a list (the struct) holding one list (the transactions).
+        let mut outer = b;
+        let h = alloy_rlp::Header::decode(&mut outer).map_err(|_| bad())?;
+        if !h.list {
+            return Err(bad());
         }
-        Ok(t)
+        let mut inner = outer;
+        let h = alloy_rlp::Header::decode(&mut inner).map_err(|_| bad())?;
+        if !h.list || h.payload_length > inner.len() {
+            return Err(bad());
+        }
+        let mut items = &inner[..h.payload_length];
+        let mut count = 0usize;
+        while !items.is_empty() {
+            count += 1;
+            if count > MAX_TXS_PER_FRAME {
+                return Err(WireError::Malformed("transactions (too many)"));
+            }
+            let item = alloy_rlp::Header::decode(&mut items).map_err(|_| bad())?;
+            if item.payload_length > items.len() {
+                return Err(bad());
+            }
+            items = &items[item.payload_length..];
+        }
+        decode_exact(b, "transactions")
     }
 }
 

@@ -125,3 +125,23 @@ async fn a_peer_that_stops_reading_cannot_grow_the_send_queue() {
     // What the socket buffers took aside, the queue filled up to its limit.
     assert!(most >= net::SEND_QUEUE_BYTES / 2, "only {most} bytes were ever queued");
 }
+
+#[test]
+fn gossip_frames_of_too_many_items_are_refused_before_decoding() {
+    use jinlian_node::wire::{MAX_TXS_PER_FRAME, Txs};
+    // A list of many one-byte items: each would be an allocation if decoded.
+    let items = vec![0x01u8; MAX_TXS_PER_FRAME + 1];
+    let mut inner = Vec::new();
+    alloy_rlp::Header { list: true, payload_length: items.len() }.encode(&mut inner);
+    inner.extend_from_slice(&items);
+    let mut payload = Vec::new();
+    alloy_rlp::Header { list: true, payload_length: inner.len() }.encode(&mut payload);
+    payload.extend_from_slice(&inner);
+    let e = Txs::decode(&payload).unwrap_err();
+    assert!(e.to_string().contains("too many"), "{e}");
+    // At the limit it decodes; a truncated list does not.
+    let ok = Txs { txs: vec![alloy_primitives::Bytes::from(vec![1u8]); MAX_TXS_PER_FRAME] };
+    let bytes = alloy_rlp::encode(&ok);
+    assert_eq!(Txs::decode(&bytes).unwrap(), ok);
+    assert!(Txs::decode(&bytes[..bytes.len() - 1]).is_err());
+}
