@@ -354,7 +354,7 @@ fn write_node_dir(
             cert: PathBuf::from("tls/node.crt"),
             key: PathBuf::from("tls/node.key"),
         },
-        rpc: RpcSection { listen: entry.rpc },
+        rpc: RpcSection { listen: entry.rpc, limits: Default::default() },
     };
     write_public_file(&nd.join("config.toml"), cfg.to_toml()?.as_bytes())?;
     Ok(())

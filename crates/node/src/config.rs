@@ -98,6 +98,9 @@ pub struct TlsSection {
 pub struct RpcSection {
     /// Address of the JSON-RPC server (HTTP and WebSocket).
     pub listen: SocketAddr,
+    /// Limits (`[rpc.limits]`; every field has a default).
+    #[serde(default)]
+    pub limits: jinlian_rpc::RpcConfig,
 }
 
 impl NodeConfig {
@@ -135,6 +138,7 @@ impl NodeConfig {
             (3..=3600).contains(&cfg.network.idle_timeout_secs),
             "network.idle_timeout_secs must be between 3 and 3600"
         );
+        cfg.rpc.limits.check()?;
         Ok(cfg)
     }
 

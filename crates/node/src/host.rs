@@ -46,6 +46,8 @@ pub enum HostEvent {
     PeerTxs(PeerId, Vec<RecoveredTx>),
     /// A peer sent something no honest node sends (found off the host thread).
     Misbehaved(PeerId, String),
+    /// A question for the pool (from the RPC).
+    Pool(jinlian_rpc::PoolQuery, tokio::sync::oneshot::Sender<jinlian_rpc::PoolAnswer>),
     /// A transaction from a client; the reply says whether the pool took it.
     Submit(Box<RecoveredTx>, tokio::sync::oneshot::Sender<Result<B256, String>>),
     /// Stop.
@@ -136,6 +138,31 @@ pub const MAX_BLOCK_BYTES: usize = 2 * 1024 * 1024;
 const SYNC_TIMEOUT_MS: u64 = 5_000;
 const SYNC_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
+/// What the host tells the rest of the node (the RPC) as things happen.
+#[derive(Clone)]
+pub struct Publish {
+    /// Committed blocks and newly pooled transactions.
+    pub events: tokio::sync::broadcast::Sender<jinlian_rpc::ChainEvent>,
+    /// The node's status, refreshed on commits, peer changes and every 2 s.
+    pub status: Arc<std::sync::RwLock<jinlian_rpc::NodeStatus>>,
+}
+
+impl Publish {
+    /// A channel holding the last 4,096 events for slow readers, and an empty status.
+    pub fn new() -> Self {
+        Self {
+            events: tokio::sync::broadcast::channel(4096).0,
+            status: Arc::new(std::sync::RwLock::new(jinlian_rpc::NodeStatus::default())),
+        }
+    }
+}
+
+impl Default for Publish {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The host of one group on one node.
 pub struct Host {
     genesis: Genesis,
@@ -161,6 +188,9 @@ pub struct Host {
     next_status: u64,
     inputs: VecDeque<Input>,
     inbound: Arc<InboundBudget>,
+    publish: Publish,
+    /// Our height when we started catching up, while behind.
+    sync_start: Option<u64>,
     stop: bool,
 }
 
@@ -176,6 +206,7 @@ impl Host {
         key: KeyPair,
         net: NetHandle,
         inbound: Arc<InboundBudget>,
+        publish: Publish,
     ) -> Result<Self> {
         let suite = genesis.crypto_suite();
         let genesis_hash = genesis.hash();
@@ -210,10 +241,13 @@ impl Host {
             next_status: 0,
             inputs: VecDeque::new(),
             inbound,
+            publish,
+            sync_start: None,
             stop: false,
         };
         h.refresh_members()?;
         h.boot_replica(true)?;
+        h.publish_status()?;
         Ok(h)
     }
 
@@ -344,6 +378,7 @@ impl Host {
                 self.next_status = now + STATUS_EVERY_MS;
                 self.broadcast_status()?;
                 self.maybe_sync()?;
+                self.publish_status()?;
             }
             self.drain_inputs()?;
             let next =
@@ -392,6 +427,17 @@ impl Host {
                 }
                 let _ = reply.send(r.map(|_| hash));
             }
+            HostEvent::Pool(q, reply) => {
+                let mut a = jinlian_rpc::PoolAnswer::default();
+                if let Some(h) = q.tx {
+                    a.tx = self.pool.get(&h).cloned();
+                }
+                if let Some((who, nonce)) = q.nonce_of {
+                    a.next_nonce = Some(self.pool.next_nonce(&who, nonce));
+                }
+                a.pending = self.pool.iter().take(q.list.min(10_000)).cloned().collect();
+                let _ = reply.send(a);
+            }
             HostEvent::Misbehaved(peer, why) => {
                 warn!(peer = %PublicKey(peer), "dropping a peer: {why}");
                 self.net.disconnect(&peer);
@@ -434,6 +480,7 @@ impl Host {
     }
 
     fn admit(&mut self, tx: RecoveredTx) -> Result<(), String> {
+        let hash = tx.tx.hash();
         let rules = self.rules().map_err(|e| e.to_string())?;
         let state = self.state().map_err(|e| e.to_string())?;
         let view = &state.0;
@@ -445,6 +492,7 @@ impl Host {
             .map_err(|e| e.to_string())?;
         if added {
             self.inputs.push_back(Input::TxsPending(self.packable()));
+            let _ = self.publish.events.send(jinlian_rpc::ChainEvent::Pending(hash));
         }
         Ok(())
     }
@@ -462,6 +510,38 @@ impl Host {
         let frame = Frame::new(self.genesis.group_id, Module::Txs, alloy_rlp::encode(&payload));
         let to: Vec<PeerId> = self.sealers.iter().map(|s| s.0).filter(|s| *s != self.me).collect();
         self.net.send_many(&to, &frame);
+    }
+
+    /// Refreshes the status the RPC reads.
+    fn publish_status(&mut self) -> Result<()> {
+        let ours = self.head()?.0.height.0;
+        let highest = self.peers.values().map(|s| s.height).max().unwrap_or(0).max(ours);
+        if highest <= ours {
+            self.sync_start = None;
+        } else if self.sync_start.is_none() && highest > ours + 1 {
+            self.sync_start = Some(ours);
+        }
+        let status = jinlian_rpc::NodeStatus {
+            node_id: self.me,
+            sealer: self.replica.is_some(),
+            view: self.replica.as_ref().map_or(0, |r| r.view().0),
+            peers: self
+                .peers
+                .iter()
+                .map(|(id, s)| jinlian_rpc::PeerStatus {
+                    node_id: *id,
+                    height: s.height,
+                    head: s.head,
+                })
+                .collect(),
+            pool_size: self.pool.len(),
+            highest_known: highest,
+            sync_start: self.sync_start,
+        };
+        if let Ok(mut s) = self.publish.status.write() {
+            *s = status;
+        }
+        Ok(())
     }
 
     fn status(&self) -> Result<Status> {
@@ -763,6 +843,8 @@ impl Host {
         let pruned = self.pool.prune(block.header.height.0 + 1, &state)?;
         self.outcomes.clear();
         self.refresh_members()?;
+        let _ = self.publish.events.send(jinlian_rpc::ChainEvent::Block(block.header.height.0));
+        self.publish_status()?;
         info!(
             height = block.header.height.0,
             hash = %block.hash(self.suite),

@@ -301,6 +301,30 @@ impl Pool {
         Ok(out)
     }
 
+    /// A pooled transaction.
+    pub fn get(&self, hash: &B256) -> Option<&RecoveredTx> {
+        self.txs.get(hash).map(|e| &e.tx)
+    }
+
+    /// The nonce `who` sends next, counting its pooled Ethereum transactions that follow
+    /// `state_nonce` (its nonce in the head state) without a gap.
+    pub fn next_nonce(&self, who: &Address, state_nonce: u64) -> u64 {
+        if !self.per_sender.contains_key(who) {
+            return state_nonce;
+        }
+        let pooled: HashSet<u64> = self
+            .txs
+            .values()
+            .filter(|e| e.tx.sender == *who)
+            .filter_map(|e| e.tx.tx.nonce())
+            .collect();
+        let mut n = state_nonce;
+        while pooled.contains(&n) {
+            n += 1;
+        }
+        n
+    }
+
     /// The pooled transactions in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &RecoveredTx> {
         self.order.values().filter_map(|h| self.txs.get(h).map(|e| &e.tx))

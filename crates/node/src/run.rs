@@ -3,10 +3,10 @@
 //! host stops on a storage failure).
 
 use crate::config::NodeConfig;
-use crate::host::{Host, HostEvent, InboundBudget, NodeLedger, recover_txs};
+use crate::host::{Host, HostEvent, InboundBudget, NodeLedger, Publish, recover_txs};
 use crate::net::{NetConfig, NetEvent, PeerId};
 use crate::pki::TlsIdentity;
-use crate::rpc::{RpcContext, start as start_rpc};
+use crate::rpc::NodeBackend;
 use crate::wire::{Frame, Module};
 use anyhow::{Context, Result, bail};
 use jinlian_crypto::KeyFile;
@@ -176,13 +176,17 @@ pub fn run(config_path: &Path) -> Result<()> {
             tx_gas_limit: genesis.config.tx_gas_limit,
             ..ExecConfig::default()
         };
-        let rpc_ctx = RpcContext {
+        let publish = Publish::new();
+        let group = jinlian_rpc::Group {
+            id: genesis.group_id,
             ledger: ledger.clone(),
-            host: tx.clone(),
             exec,
             block_gas_limit: genesis.block_gas_limit,
+            backend: Arc::new(NodeBackend { host: tx.clone(), status: publish.status.clone() }),
+            events: publish.events.clone(),
         };
-        let (rpc, rpc_addr) = start_rpc(cfg.rpc.listen, rpc_ctx).await?;
+        let (rpc, rpc_addr) =
+            jinlian_rpc::start(cfg.rpc.listen, cfg.rpc.limits.clone(), vec![group]).await?;
         info!(
             node = %cfg.node.name,
             p2p = %net.local_addr,
@@ -191,7 +195,7 @@ pub fn run(config_path: &Path) -> Result<()> {
             suite = %suite,
             "listening"
         );
-        let host = Host::new(genesis, ledger, key, net, inbound)?;
+        let host = Host::new(genesis, ledger, key, net, inbound, publish)?;
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let host_thread =
             std::thread::Builder::new().name("jinlian-host".into()).spawn(move || {

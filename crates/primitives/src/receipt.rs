@@ -67,6 +67,41 @@ pub mod status {
     pub const INVALID_GROUP_ID: u32 = 10003;
     /// Malformed transaction.
     pub const MALFORMED_TX: u32 = 10005;
+
+    /// FISCO's name of a status code (`Unknown` for codes it does not define).
+    pub fn name(code: u32) -> &'static str {
+        match code {
+            OK => "None",
+            BAD_RLP => "BadRLP",
+            OUT_OF_GAS_INTRINSIC => "OutOfGasIntrinsic",
+            INVALID_SIGNATURE => "InvalidSignature",
+            INVALID_NONCE => "InvalidNonce",
+            NOT_ENOUGH_CASH => "NotEnoughCash",
+            BLOCK_GAS_LIMIT_REACHED => "BlockGasLimitReached",
+            BAD_INSTRUCTION => "BadInstruction",
+            BAD_JUMP_DESTINATION => "BadJumpDestination",
+            OUT_OF_GAS => "OutOfGas",
+            OUT_OF_STACK => "OutOfStack",
+            STACK_UNDERFLOW => "StackUnderflow",
+            NONCE_CHECK_FAIL => "NonceCheckFail",
+            BLOCK_LIMIT_CHECK_FAIL => "BlockLimitCheckFail",
+            NO_DEPLOY_PERMISSION => "PermissionDenied (deploy)",
+            NO_CALL_PERMISSION => "PermissionDenied (call)",
+            PRECOMPILED_ERROR => "PrecompiledError",
+            REVERT_INSTRUCTION => "RevertInstruction",
+            ADDRESS_ALREADY_USED => "ContractAddressAlreadyUsed",
+            PERMISSION_DENIED => "PermissionDenied",
+            CALL_ADDRESS_ERROR => "CallAddressError",
+            CONTRACT_FROZEN => "ContractFrozen",
+            ACCOUNT_FROZEN => "AccountFrozen",
+            ALREADY_KNOWN => "AlreadyKnown",
+            ALREADY_IN_CHAIN => "AlreadyInChain",
+            INVALID_CHAIN_ID => "InvalidChainId",
+            INVALID_GROUP_ID => "InvalidGroupId",
+            MALFORMED_TX => "MalformedTx",
+            _ => "Unknown",
+        }
+    }
 }
 
 /// The outcome of one executed transaction.
