@@ -264,7 +264,11 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
             return Ok::<Value, ErrorObjectOwned>(found);
         }
         let ans = g.backend.pool(PoolQuery { tx: Some(hash), ..PoolQuery::default() }).await;
-        Ok(ans.tx.map_or(Value::Null, |t| tx_json(&t, None, g.exec.suite)))
+        if let Some(t) = ans.tx {
+            return Ok(tx_json(&t, None, g.exec.suite));
+        }
+        // Committed while the pool was asked.
+        Ok(committed_tx(&g, &hash)?.unwrap_or(Value::Null))
     })?;
     m.register_async_method("txpool_content", |_p, rpc, ext| async move {
         let g = rpc.group(&ext)?.clone();

@@ -354,26 +354,42 @@ fn tail(s: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// One JSON-RPC call over HTTP/1.1; the result, or the error object as `Err`.
-pub fn rpc(addr: SocketAddr, method: &str, params: Value) -> Result<Value, Value> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-        .map_err(|e| json!(e.to_string()))?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+/// One HTTP/1.1 POST of `body` to `path`; (status code, response body).
+pub fn post(addr: SocketAddr, path: &str, body: &str) -> Result<(u16, String), String> {
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let req = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(req.as_bytes()).map_err(|e| json!(e.to_string()))?;
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
     let mut resp = Vec::new();
-    s.read_to_end(&mut resp).map_err(|e| json!(e.to_string()))?;
+    s.read_to_end(&mut resp).map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&resp);
-    let json_start = text.find("\r\n\r\n").map(|i| i + 4).ok_or_else(|| json!("no body"))?;
-    let v: Value = serde_json::from_str(&text[json_start..]).map_err(|e| json!(e.to_string()))?;
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("not an HTTP response: {text}"))?;
+    let start = text.find("\r\n\r\n").map(|i| i + 4).ok_or("no body")?;
+    Ok((status, text[start..].to_string()))
+}
+
+/// One JSON-RPC call over HTTP/1.1 to `path`; the result, or the error object as `Err`.
+pub fn rpc_at(addr: SocketAddr, path: &str, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let (_, text) = post(addr, path, &body).map_err(|e| json!(e))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| json!(e.to_string()))?;
     match v.get("error") {
         Some(e) => Err(e.clone()),
         None => Ok(v["result"].clone()),
     }
+}
+
+/// One JSON-RPC call over HTTP/1.1; the result, or the error object as `Err`.
+pub fn rpc(addr: SocketAddr, method: &str, params: Value) -> Result<Value, Value> {
+    rpc_at(addr, "/", method, params)
 }
 
 /// A path's display string.
