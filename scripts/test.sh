@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the dependency rule, and every test.
-# CI runs exactly this (.ci/run). Needs only the Rust toolchain and python3 (for the
-# independent SM2/SM3 implementation the crypto tests cross-check against).
+# CI runs exactly this (.ci/run). Needs the Rust toolchain and python3 (for the independent
+# SM2/SM3 implementation the crypto tests cross-check against); installs Node.js from Debian
+# if missing, and the client libraries the RPC tests drive (tests/clients) from npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,12 @@ if ! .venv/bin/python -c 'import gmssl' 2>/dev/null; then
   .venv/bin/pip install --quiet 'gmssl==3.2.2'
 fi
 export JINLIAN_PYTHON="$PWD/.venv/bin/python"
+
+step "real Ethereum clients for the RPC tests (ethers.js from npm)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+(cd tests/clients && npm ci --no-audit --no-fund --silent)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
