@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "python venv with gmssl (independent SM2/SM3 for cross-checks)"
+step "python venv: gmssl (independent SM2/SM3 for cross-checks), web3.py (a real client)"
 if ! .venv/bin/python -c 'import gmssl' 2>/dev/null; then
   if ! python3 -m venv .venv 2>/dev/null; then
     # Debian splits venv support out of python3.
@@ -17,9 +17,12 @@ if ! .venv/bin/python -c 'import gmssl' 2>/dev/null; then
   fi
   .venv/bin/pip install --quiet 'gmssl==3.2.2'
 fi
+if ! .venv/bin/python -c 'import web3' 2>/dev/null; then
+  .venv/bin/pip install --quiet 'web3==8.0.0'
+fi
 export JINLIAN_PYTHON="$PWD/.venv/bin/python"
 
-step "real Ethereum clients for the RPC tests (ethers.js from npm)"
+step "real Ethereum clients for the RPC tests (ethers.js and cast from npm)"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
 fi
