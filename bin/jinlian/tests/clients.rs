@@ -55,19 +55,41 @@ fn ethers_js_deploys_transfers_reads_events_and_follows_blocks_over_websocket() 
     net.assert_no_fork();
 }
 
-#[test]
-fn web3_py_deploys_transfers_reads_logs_and_polls_filters() {
-    let python = std::env::var("JINLIAN_PYTHON").unwrap_or_else(|_| {
+fn python() -> String {
+    std::env::var("JINLIAN_PYTHON").unwrap_or_else(|_| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../.venv/bin/python")
             .display()
             .to_string()
-    });
+    })
+}
+
+#[test]
+fn a_fisco_style_client_signs_consortium_transactions_with_independent_libraries() {
+    let net = Net::start_with(4, 0, CryptoSuite::Ecdsa, 0);
+    let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x54; 32]).unwrap();
+    let rpc = net.nodes[3].rpc;
+    run(
+        &python(),
+        &[
+            "fisco_client.py".into(),
+            format!("http://{rpc}"),
+            alloy_primitives::hex::encode(key.secret().0),
+            net.chain_id.to_string(),
+            artifact("TestToken").display().to_string(),
+        ],
+        "all FISCO client checks passed",
+    );
+    net.assert_no_fork();
+}
+
+#[test]
+fn web3_py_deploys_transfers_reads_logs_and_polls_filters() {
     let net = Net::start_with(4, 0, CryptoSuite::Ecdsa, 0);
     let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x52; 32]).unwrap();
     let rpc = net.nodes[1].rpc;
     run(
-        &python,
+        &python(),
         &[
             "web3_client.py".into(),
             format!("http://{rpc}"),

@@ -17,6 +17,7 @@
 pub mod backend;
 mod eth;
 mod filters;
+mod fisco;
 pub mod format;
 pub mod params;
 mod subs;
@@ -222,6 +223,7 @@ pub async fn start(
     eth::register(&mut m)?;
     subs::register(&mut m)?;
     filters::register(&mut m)?;
+    fisco::register(&mut m)?;
     for g in rpc.groups.values() {
         filters::watch_pending(rpc.clone(), g.clone());
     }

@@ -16,6 +16,18 @@ const META_FORMAT: &[u8] = b"format";
 const META_SUITE: &[u8] = b"suite";
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
+const META_TOTALS: &[u8] = b"totals";
+
+/// Transactions in the chain up to its head, and how many of them failed.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable,
+)]
+pub struct Totals {
+    /// Transactions.
+    pub txs: u64,
+    /// Transactions whose receipt is not a success.
+    pub failed: u64,
+}
 
 /// What the `headers` table holds per height: the header and the number of transactions,
 /// so a read can tell a complete block from one with rows missing at the end.
@@ -143,7 +155,27 @@ impl<S: KvStore> Ledger<S> {
                 store.write(b)?;
             }
         }
-        Ok(Self { store, suite, commit_lock: std::sync::Mutex::new(()) })
+        let ledger = Self { store, suite, commit_lock: std::sync::Mutex::new(()) };
+        ledger.count_totals_once()?;
+        Ok(ledger)
+    }
+
+    /// Ledgers written before the running totals were kept get them counted once.
+    fn count_totals_once(&self) -> Result<(), StoreError> {
+        let view = self.view()?;
+        let Some(head) = view.head()? else { return Ok(()) };
+        if view.snap.get(Table::Meta, META_TOTALS)?.is_some() {
+            return Ok(());
+        }
+        let mut t = Totals::default();
+        for h in 0..=head.height.0 {
+            let receipts = view.block_receipts(Height(h))?;
+            t.txs += receipts.len() as u64;
+            t.failed += receipts.iter().filter(|r| !r.is_success()).count() as u64;
+        }
+        let mut b = WriteBatch::new();
+        b.put(Table::Meta, META_TOTALS, alloy_rlp::encode(t));
+        self.store.write(b)
     }
 
     /// The chain's crypto suite.
@@ -241,6 +273,10 @@ impl<S: KvStore> Ledger<S> {
                 None => b.delete(Table::State, k.clone()),
             }
         }
+        let mut totals = view.totals()?;
+        totals.txs += block.txs.len() as u64;
+        totals.failed += receipts.iter().filter(|r| !r.is_success()).count() as u64;
+        b.put(Table::Meta, META_TOTALS, alloy_rlp::encode(totals));
         let mut head = Vec::with_capacity(40);
         head.extend_from_slice(&height_key(h));
         head.extend_from_slice(hash.as_slice());
@@ -289,6 +325,14 @@ impl<R: KvRead> LedgerView<R> {
             return Err(corrupt(format!("head pointer is {} bytes, expected 40", v.len())));
         }
         Ok(Some(ChainHead { height: parse_height(&v[..8])?, hash: B256::from_slice(&v[8..]) }))
+    }
+
+    /// Transactions up to the head, and how many failed.
+    pub fn totals(&self) -> Result<Totals, StoreError> {
+        match self.snap.get(Table::Meta, META_TOTALS)? {
+            Some(v) => decode_exact(&v, || "transaction totals".into()),
+            None => Ok(Totals::default()),
+        }
     }
 
     /// The genesis block hash, once genesis is committed.

@@ -26,7 +26,7 @@ mod mem_store;
 mod redb_store;
 
 pub use kv::{Entry, KvRead, KvStore, Table, WriteBatch, WriteOp};
-pub use ledger::{ChainHead, LEDGER_FORMAT, Ledger, LedgerView, StateWrite, TxLocation};
+pub use ledger::{ChainHead, LEDGER_FORMAT, Ledger, LedgerView, StateWrite, Totals, TxLocation};
 pub use mem_store::{MemSnapshot, MemStore};
 pub use redb_store::{RedbSnapshot, RedbStore};
 

@@ -57,6 +57,13 @@ fn exercise<S: KvStore>(ledger: &Ledger<S>) {
         }
     }
     assert!(view.block(Height(6)).unwrap().is_none());
+    // Running totals: every transaction, and those whose receipt failed.
+    let (txs, failed) = blocks.iter().enumerate().fold((0u64, 0u64), |(t, f), (h, b)| {
+        let fails = (0..b.txs.len() as u32).filter(|i| !receipt_for(h as u64, *i).is_success());
+        (t + b.txs.len() as u64, f + fails.count() as u64)
+    });
+    assert!(failed > 0 && txs == 45, "the fixture has failures ({failed}) among 45 txs ({txs})");
+    assert_eq!(view.totals().unwrap(), Totals { txs, failed });
     assert!(view.transaction(&B256::repeat_byte(9)).unwrap().is_none());
     assert!(view.block_by_hash(&B256::repeat_byte(9)).unwrap().is_none());
 
