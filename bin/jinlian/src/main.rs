@@ -1,9 +1,10 @@
 //! `jinlian`: the command-line entry point of the Jinlian consortium blockchain.
 //!
-//! Subcommands so far: `keygen` (node and account keys for either crypto suite), `chain new`
-//! and `chain add-node` (a chain's CAs, certificates, keys, genesis and configurations for
-//! real hosts), `node` (run a node) and `sim` (the deterministic consensus simulator). Later
-//! issues add `up`, `console`, `bench` and the rest.
+//! Subcommands: `keygen` (node and account keys for either crypto suite), `chain new` and
+//! `chain add-node` (a chain's CAs, certificates, keys, genesis and configurations for real
+//! hosts), `node` (run a node), `up` (a local chain), the client commands `tx`, `sys`,
+//! `sealer`, `cns`, `proof` and the interactive `console`, and `sim` (the deterministic
+//! consensus simulator).
 
 #![allow(clippy::print_stdout)] // a command-line program prints its results
 
@@ -14,6 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 mod chain_cmd;
+mod client_cmd;
 mod sim;
 mod up;
 
@@ -82,6 +84,47 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Send transactions, call and deploy contracts, read receipts (over JSON-RPC).
+    Tx {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+        #[command(subcommand)]
+        cmd: client_cmd::TxCommand,
+    },
+    /// Read or set the chain's system configuration.
+    Sys {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+        #[command(subcommand)]
+        cmd: client_cmd::SysCommand,
+    },
+    /// List, add and remove sealers and observers.
+    Sealer {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+        #[command(subcommand)]
+        cmd: client_cmd::SealerCommand,
+    },
+    /// Contract names (CNS): register, resolve, route callers to versions.
+    Cns {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+        #[command(subcommand)]
+        cmd: client_cmd::CnsCommand,
+    },
+    /// Fetch a transaction's inclusion proof, or verify one offline.
+    Proof {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+        #[command(subcommand)]
+        cmd: client_cmd::ProofCommand,
+    },
+    /// An interactive console for the commands above (tx, sys, sealer, cns, proof), with
+    /// history and Tab completion.
+    Console {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+    },
     /// Run the deterministic consensus simulator over a range of seeds.
     ///
     /// Each run drives N replicas of the real PBFT code through a safety phase with the
@@ -135,6 +178,16 @@ fn main() {
                 rpc_port,
             })
         }
+        Command::Tx { conn, cmd } => client_cmd::run(conn, client_cmd::ClientCommand::Tx(cmd)),
+        Command::Sys { conn, cmd } => client_cmd::run(conn, client_cmd::ClientCommand::Sys(cmd)),
+        Command::Sealer { conn, cmd } => {
+            client_cmd::run(conn, client_cmd::ClientCommand::Sealer(cmd))
+        }
+        Command::Cns { conn, cmd } => client_cmd::run(conn, client_cmd::ClientCommand::Cns(cmd)),
+        Command::Proof { conn, cmd } => {
+            client_cmd::run(conn, client_cmd::ClientCommand::Proof(cmd))
+        }
+        Command::Console { conn } => client_cmd::console(conn),
         Command::Sim { seeds, seed, sealers, byzantine, faults, txs, sm, trace } => {
             sim::run(sim::Args { seeds, seed, sealers, byzantine, faults, txs, sm, trace })
         }

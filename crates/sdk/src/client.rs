@@ -85,7 +85,9 @@ impl Receipt {
 
     /// The revert reason, if it reverted with `Error(string)`.
     pub fn revert_reason(&self) -> Option<String> {
-        (!self.success()).then(|| alloy_sol_types::decode_revert_reason(&self.output)).flatten()
+        let reason =
+            (!self.success()).then(|| alloy_sol_types::decode_revert_reason(&self.output))??;
+        Some(reason.strip_prefix("revert: ").map(str::to_string).unwrap_or(reason))
     }
 
     fn from_json(v: &Value) -> Result<Self, Error> {

@@ -1,0 +1,815 @@
+//! Commands that talk to a running chain over JSON-RPC (`tx`, `sys`, `sealer`, `cns`,
+//! `proof`) and the interactive `console` that runs the same commands.
+
+use alloy_dyn_abi::{DynSolType, DynSolValue, FunctionExt, JsonAbiExt};
+use alloy_json_abi::{Function, JsonAbi};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_sol_types::SolCall;
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use clap::{Args, Parser, Subcommand};
+use jinlian_crypto::{CryptoSuite, KeyFile, KeyPair, PublicKey};
+use jinlian_executor::system::cns::ICns;
+use jinlian_executor::system::{CNS, CONSENSUS, IConsensus, ISystemConfig, SYSTEM_CONFIG};
+use jinlian_sdk::{Client, Receipt, Signer};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// Where the chain is and how to print.
+#[derive(Debug, Clone, Args)]
+pub struct Conn {
+    /// JSON-RPC URL of a node (http:// or ws://; add /group/<id> for another group).
+    #[arg(long, env = "JINLIAN_RPC", default_value = "http://127.0.0.1:8545", global = true)]
+    pub rpc: String,
+    /// Key file that signs transactions (from `jinlian keygen`).
+    #[arg(long = "key", id = "key_file", env = "JINLIAN_KEY", global = true, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Private key (hex) that signs transactions, e.g. a dev key printed by `jinlian up`.
+    #[arg(long, env = "JINLIAN_PRIVATE_KEY", global = true, conflicts_with = "key_file")]
+    pub private_key: Option<String>,
+    /// Print JSON (for scripts) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Commands that talk to a chain.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Send transactions, call contracts, deploy them, read receipts.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Read or change the chain's system configuration (SystemConfig, 0x1000).
+    #[command(subcommand)]
+    Sys(SysCommand),
+    /// List, add and remove sealers and observers (Consensus, 0x1003).
+    #[command(subcommand)]
+    Sealer(SealerCommand),
+    /// Contract names: register versions, resolve them, route callers (CNS, 0x1004).
+    #[command(subcommand)]
+    Cns(CnsCommand),
+    /// Fetch a transaction's inclusion proof, or verify one offline.
+    #[command(subcommand)]
+    Proof(ProofCommand),
+}
+
+/// `jinlian tx …`.
+#[derive(Debug, Subcommand)]
+pub enum TxCommand {
+    /// Sign and send a transaction (consortium envelope), wait for its receipt.
+    Send {
+        /// Recipient or contract.
+        #[arg(long)]
+        to: Address,
+        /// Function signature, e.g. "transfer(address,uint256)" (or give --data).
+        sig: Option<String>,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Raw call data (hex) instead of a signature and arguments.
+        #[arg(long, conflicts_with = "sig")]
+        data: Option<String>,
+        /// Value to send, in wei.
+        #[arg(long, default_value = "0")]
+        value: U256,
+        /// Gas limit.
+        #[arg(long, default_value_t = 3_000_000)]
+        gas: u64,
+    },
+    /// Call a contract without a transaction; decodes the result when the signature names
+    /// its return types, e.g. "balanceOf(address)(uint256)".
+    Call {
+        /// Contract.
+        #[arg(long)]
+        to: Address,
+        /// Function signature with return types.
+        sig: Option<String>,
+        /// Its arguments.
+        args: Vec<String>,
+        /// Raw call data (hex) instead.
+        #[arg(long, conflicts_with = "sig")]
+        data: Option<String>,
+        /// Caller.
+        #[arg(long)]
+        from: Option<Address>,
+    },
+    /// Deploy a contract from a solc/Foundry artifact JSON ("abi" and "bytecode") or raw code.
+    Deploy {
+        /// Artifact JSON file.
+        #[arg(long, conflicts_with = "code")]
+        artifact: Option<PathBuf>,
+        /// Creation code (hex), constructor arguments already appended.
+        #[arg(long)]
+        code: Option<String>,
+        /// Constructor arguments (with --artifact).
+        args: Vec<String>,
+        /// Gas limit.
+        #[arg(long, default_value_t = 5_000_000)]
+        gas: u64,
+    },
+    /// Show a transaction's receipt.
+    Receipt {
+        /// Transaction hash.
+        hash: B256,
+    },
+}
+
+/// `jinlian sys …`.
+#[derive(Debug, Subcommand)]
+pub enum SysCommand {
+    /// Read a key (tx_count_limit, tx_gas_limit, consensus_timeout, block_interval_ms, …).
+    Get {
+        /// Key.
+        key: String,
+    },
+    /// Set a key (needs a committee member's key); applies from the next block.
+    Set {
+        /// Key.
+        key: String,
+        /// Value (decimal).
+        value: String,
+    },
+}
+
+/// `jinlian sealer …`.
+#[derive(Debug, Subcommand)]
+pub enum SealerCommand {
+    /// The sealers and observers of the group.
+    List,
+    /// Make a node a sealer (it votes from the next block), or an observer with --observer.
+    Add {
+        /// Node id (128 hex digits).
+        node_id: String,
+        /// Add as an observer (full data, no vote).
+        #[arg(long)]
+        observer: bool,
+    },
+    /// Take a node out of the group.
+    Remove {
+        /// Node id.
+        node_id: String,
+    },
+}
+
+/// `jinlian cns …`.
+#[derive(Debug, Subcommand)]
+pub enum CnsCommand {
+    /// Register a version of a name (the first registrant owns the name).
+    Register {
+        /// Name.
+        name: String,
+        /// Version.
+        version: String,
+        /// Contract address of this version.
+        address: Address,
+        /// The contract's ABI (JSON), kept with the name.
+        #[arg(long, default_value = "")]
+        abi: String,
+    },
+    /// The address of a name (the name's stable address without --version).
+    Resolve {
+        /// Name.
+        name: String,
+        /// Version.
+        #[arg(long)]
+        version: Option<String>,
+        /// The version this caller is routed to.
+        #[arg(long, conflicts_with = "version")]
+        caller: Option<Address>,
+    },
+    /// Route a share of callers (gray release) or a list of callers to a version.
+    Route {
+        /// Name.
+        name: String,
+        /// Version callers are routed to.
+        version: String,
+        /// Percentage of callers (0–100).
+        #[arg(long)]
+        percent: Option<u64>,
+        /// Callers routed to it, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        callers: Vec<Address>,
+    },
+}
+
+/// `jinlian proof …`.
+#[derive(Debug, Subcommand)]
+pub enum ProofCommand {
+    /// Fetch the proof of a committed transaction.
+    Get {
+        /// Transaction hash.
+        hash: B256,
+        /// Write it to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a proof file offline against sealers you trust.
+    Verify {
+        /// The proof (JSON from `proof get`).
+        file: PathBuf,
+        /// The trusted sealers: a genesis.json, or a file with one node id per line.
+        #[arg(long, value_name = "FILE")]
+        sealers: PathBuf,
+    },
+}
+
+struct Ctx {
+    conn: Conn,
+    client: Client,
+}
+
+impl Ctx {
+    async fn signer(&self) -> Result<Signer<'_>> {
+        let info = self.client.node_info().await.context("asking the node which suite it uses")?;
+        let suite = match info["suite"].as_str() {
+            Some("sm") => CryptoSuite::Sm,
+            _ => CryptoSuite::Ecdsa,
+        };
+        let key = match (&self.conn.key_file, &self.conn.private_key) {
+            (Some(f), _) => KeyFile::parse(
+                &std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?,
+            )
+            .with_context(|| format!("{} is not a key file", f.display()))?,
+            (None, Some(hex)) => {
+                let b = alloy_primitives::hex::decode(hex.trim_start_matches("0x"))
+                    .context("--private-key is not hex")?;
+                let b: [u8; 32] =
+                    b.try_into().map_err(|_| anyhow!("--private-key must be 32 bytes"))?;
+                KeyPair::from_secret(suite, &b)?
+            }
+            (None, None) => {
+                bail!("this command signs a transaction: give --key FILE or --private-key HEX")
+            }
+        };
+        Ok(Signer::new(&self.client, key).await?)
+    }
+
+    fn print(&self, text: String, value: Value) {
+        if self.conn.json { out(&value.to_string()) } else { out(&text) }
+    }
+}
+
+/// Prints a line; a closed pipe (`| head`) is not an error worth a panic.
+fn out(line: &str) {
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+        std::process::exit(0);
+    }
+}
+
+fn parse_function(sig: &str) -> Result<Function> {
+    // `f(a,b)(c)` (outputs after the inputs) as well as Solidity's `function f(a) returns (c)`.
+    let s = sig.trim();
+    let human = match (s.starts_with("function "), s.find(")(")) {
+        (false, Some(i)) => format!("function {} returns ({}", &s[..=i], &s[i + 2..]),
+        (false, None) => format!("function {s}"),
+        (true, _) => s.to_string(),
+    };
+    Function::parse(&human).map_err(|e| anyhow!("{sig:?} is not a function signature: {e}"))
+}
+
+fn coerce(types: &[alloy_json_abi::Param], args: &[String]) -> Result<Vec<DynSolValue>> {
+    ensure!(types.len() == args.len(), "expected {} arguments, got {}", types.len(), args.len());
+    types
+        .iter()
+        .zip(args)
+        .map(|(p, a)| {
+            let ty =
+                DynSolType::parse(&p.selector_type()).map_err(|e| anyhow!("type {}: {e}", p.ty))?;
+            ty.coerce_str(a).map_err(|e| anyhow!("{a:?} is not a {}: {e}", p.ty))
+        })
+        .collect()
+}
+
+fn show(v: &DynSolValue) -> String {
+    match v {
+        DynSolValue::Address(a) => a.to_checksum(None),
+        DynSolValue::Bool(b) => b.to_string(),
+        DynSolValue::Int(i, _) => i.to_string(),
+        DynSolValue::Uint(u, _) => u.to_string(),
+        DynSolValue::String(s) => format!("{s:?}"),
+        DynSolValue::Bytes(b) => format!("0x{}", alloy_primitives::hex::encode(b)),
+        DynSolValue::FixedBytes(w, n) => format!("0x{}", alloy_primitives::hex::encode(&w[..*n])),
+        DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
+            format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn to_json(v: &DynSolValue) -> Value {
+    match v {
+        DynSolValue::Bool(b) => Value::Bool(*b),
+        DynSolValue::String(s) => Value::String(s.clone()),
+        DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
+            Value::Array(items.iter().map(to_json).collect())
+        }
+        other => Value::String(show(other)),
+    }
+}
+
+fn hex_data(s: &str) -> Result<Bytes> {
+    Ok(alloy_primitives::hex::decode(s.trim_start_matches("0x")).context("not hex data")?.into())
+}
+
+fn call_data(
+    sig: &Option<String>,
+    args: &[String],
+    data: &Option<String>,
+) -> Result<(Bytes, Option<Function>)> {
+    match (sig, data) {
+        (Some(sig), _) => {
+            let f = parse_function(sig)?;
+            let values = coerce(&f.inputs, args)?;
+            Ok((f.abi_encode_input(&values).map_err(|e| anyhow!("{e}"))?.into(), Some(f)))
+        }
+        (None, Some(d)) => Ok((hex_data(d)?, None)),
+        (None, None) => Ok((Bytes::new(), None)),
+    }
+}
+
+fn receipt_report(r: &Receipt) -> (String, Value) {
+    let mut text = format!(
+        "transaction {}\nblock {} ({})\nstatus {} ({})\ngas used {}",
+        r.transaction_hash,
+        r.block_number,
+        r.block_hash,
+        r.status_code,
+        if r.success() { "success" } else { jinlian_primitives::status::name(r.status_code) },
+        r.gas_used
+    );
+    if let Some(a) = r.contract_address {
+        text += &format!("\ncontract {}", a.to_checksum(None));
+    }
+    if let Some(reason) = r.revert_reason() {
+        text += &format!("\nreverted: {reason}");
+    }
+    if !r.logs.is_empty() {
+        text += &format!("\nlogs {}", r.logs.len());
+    }
+    let v = json!({
+        "transactionHash": r.transaction_hash,
+        "blockNumber": r.block_number,
+        "blockHash": r.block_hash,
+        "status": r.status_code,
+        "success": r.success(),
+        "gasUsed": r.gas_used,
+        "contractAddress": r.contract_address,
+        "revertReason": r.revert_reason(),
+        "logs": r.logs.len(),
+        "output": format!("0x{}", alloy_primitives::hex::encode(&r.output)),
+    });
+    (text, v)
+}
+
+fn int_result(r: &Receipt, what: &str) -> Result<()> {
+    ensure!(
+        r.success(),
+        "{what} failed: status {} ({}){}",
+        r.status_code,
+        jinlian_primitives::status::name(r.status_code),
+        r.revert_reason().map(|why| format!(": {why}")).unwrap_or_default()
+    );
+    if r.output.len() == 32 {
+        let code = alloy_primitives::I256::from_raw(U256::from_be_slice(&r.output));
+        ensure!(
+            code >= alloy_primitives::I256::ZERO,
+            "{what} was refused by the system contract: code {code}"
+        );
+    }
+    Ok(())
+}
+
+fn trusted_sealers(path: &PathBuf) -> Result<Vec<PublicKey>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let ids: Vec<String> = match serde_json::from_str::<Value>(&text) {
+        Ok(v) => v["sealers"]
+            .as_array()
+            .ok_or_else(|| anyhow!("{} has no \"sealers\" list", path.display()))?
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect(),
+        Err(_) => {
+            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+        }
+    };
+    ids.iter()
+        .map(|s| {
+            alloy_primitives::hex::decode(s.trim_start_matches("0x"))
+                .ok()
+                .and_then(|b| PublicKey::from_slice(&b))
+                .ok_or_else(|| anyhow!("{s:?} is not a node id"))
+        })
+        .collect()
+}
+
+async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
+    // `proof verify` works offline.
+    if let ClientCommand::Proof(ProofCommand::Verify { file, sealers }) = &cmd {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let proof: jinlian_sdk::TxProof = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a proof", file.display()))?;
+        let trusted = trusted_sealers(sealers)?;
+        let v = jinlian_sdk::proof::verify(&proof, &trusted)
+            .map_err(|e| anyhow!("the proof does not hold: {e}"))?;
+        let value = json!({
+            "valid": true,
+            "transactionHash": v.tx.tx.hash(),
+            "sender": v.tx.sender,
+            "blockNumber": v.header.height.0,
+            "blockHash": v.block_hash,
+            "index": v.index,
+            "status": v.receipt.status,
+        });
+        let text = format!(
+            "valid: transaction {} from {} is at index {} of block {} ({}), status {} ({})",
+            v.tx.tx.hash(),
+            v.tx.sender.to_checksum(None),
+            v.index,
+            v.header.height.0,
+            v.block_hash,
+            v.receipt.status,
+            if v.receipt.is_success() {
+                "success"
+            } else {
+                jinlian_primitives::status::name(v.receipt.status)
+            }
+        );
+        if conn.json {
+            out(&value.to_string())
+        } else {
+            out(&text)
+        }
+        return Ok(());
+    }
+    let client = Client::connect(&conn.rpc).await?;
+    let ctx = Ctx { conn, client };
+    match cmd {
+        ClientCommand::Tx(TxCommand::Send { to, sig, args, data, value, gas }) => {
+            let (input, _) = call_data(&sig, &args, &data)?;
+            let r = ctx.signer().await?.send(TxKind::Call(to), value, input, gas).await?;
+            let (text, v) = receipt_report(&r);
+            ctx.print(text, v);
+            ensure!(r.success(), "the transaction failed");
+        }
+        ClientCommand::Tx(TxCommand::Call { to, sig, args, data, from }) => {
+            let (input, f) = call_data(&sig, &args, &data)?;
+            let out = ctx.client.call(from, to, &input).await?;
+            match f.filter(|f| !f.outputs.is_empty()) {
+                Some(f) => {
+                    let values = f
+                        .abi_decode_output(&out)
+                        .map_err(|e| anyhow!("cannot decode the result: {e}"))?;
+                    let shown: Vec<String> = values.iter().map(show).collect();
+                    let as_json: Vec<Value> = values.iter().map(to_json).collect();
+                    ctx.print(shown.join("\n"), json!(as_json));
+                }
+                None => {
+                    let hex = format!("0x{}", alloy_primitives::hex::encode(&out));
+                    ctx.print(hex.clone(), json!(hex));
+                }
+            }
+        }
+        ClientCommand::Tx(TxCommand::Deploy { artifact, code, args, gas }) => {
+            let code: Bytes = match (artifact, code) {
+                (Some(path), _) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let v: Value = serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not JSON", path.display()))?;
+                    let bytecode = v["bytecode"]
+                        .as_str()
+                        .or_else(|| v["bytecode"]["object"].as_str())
+                        .ok_or_else(|| anyhow!("{} has no bytecode", path.display()))?;
+                    let mut code = hex_data(bytecode)?.to_vec();
+                    let abi: JsonAbi = serde_json::from_value(v["abi"].clone())
+                        .with_context(|| format!("{} has no valid abi", path.display()))?;
+                    match abi.constructor {
+                        Some(c) => {
+                            let values = coerce(&c.inputs, &args)?;
+                            code.extend(c.abi_encode_input(&values).map_err(|e| anyhow!("{e}"))?);
+                        }
+                        None => ensure!(
+                            args.is_empty(),
+                            "the contract's constructor takes no arguments"
+                        ),
+                    }
+                    code.into()
+                }
+                (None, Some(c)) => hex_data(&c)?,
+                (None, None) => bail!("give --artifact FILE or --code HEX"),
+            };
+            let r = ctx.signer().await?.send(TxKind::Create, U256::ZERO, code, gas).await?;
+            let (text, v) = receipt_report(&r);
+            ctx.print(text, v);
+            ensure!(r.success(), "the deployment failed");
+        }
+        ClientCommand::Tx(TxCommand::Receipt { hash }) => {
+            let r = ctx
+                .client
+                .receipt(hash)
+                .await?
+                .ok_or_else(|| anyhow!("no receipt for {hash} (not committed, or unknown)"))?;
+            let (text, v) = receipt_report(&r);
+            ctx.print(text, v);
+        }
+        ClientCommand::Sys(SysCommand::Get { key }) => {
+            let group = group_id(&ctx).await?;
+            let v: Value =
+                ctx.client.request("getSystemConfigByKey", vec![json!(group), json!(key)]).await?;
+            let s = v.as_str().unwrap_or_default().to_string();
+            ctx.print(s.clone(), json!({ "key": key, "value": s }));
+        }
+        ClientCommand::Sys(SysCommand::Set { key, value }) => {
+            ensure!(
+                jinlian_executor::system::check_config(&key, &value),
+                "{value:?} is not a valid value for {key:?}"
+            );
+            let call = ISystemConfig::setValueByKeyCall { key: key.clone(), value: value.clone() };
+            let r = ctx.signer().await?.transact(SYSTEM_CONFIG, &call).await?;
+            int_result(&r, "setting the configuration")?;
+            ctx.print(
+                format!("{key} = {value} from block {}", r.block_number + 1),
+                json!({ "key": key, "value": value, "fromBlock": r.block_number + 1 }),
+            );
+        }
+        ClientCommand::Sealer(SealerCommand::List) => {
+            let group = group_id(&ctx).await?;
+            let sealers: Vec<String> =
+                ctx.client.request("getSealerList", vec![json!(group)]).await?;
+            let observers: Vec<String> =
+                ctx.client.request("getObserverList", vec![json!(group)]).await?;
+            let mut text = String::new();
+            for s in &sealers {
+                text += &format!("sealer   {s}\n");
+            }
+            for o in &observers {
+                text += &format!("observer {o}\n");
+            }
+            ctx.print(
+                text.trim_end().to_string(),
+                json!({ "sealers": sealers, "observers": observers }),
+            );
+        }
+        ClientCommand::Sealer(SealerCommand::Add { node_id, observer }) => {
+            let id = node_id.trim_start_matches("0x").to_string();
+            ensure!(
+                id.len() == 128 && alloy_primitives::hex::decode(&id).is_ok(),
+                "a node id is 128 hex digits"
+            );
+            let input = if observer {
+                IConsensus::addObserverCall { nodeID: id.clone() }.abi_encode()
+            } else {
+                IConsensus::addSealerCall { nodeID: id.clone() }.abi_encode()
+            };
+            let r = ctx
+                .signer()
+                .await?
+                .send(TxKind::Call(CONSENSUS), U256::ZERO, input.into(), 1_000_000)
+                .await?;
+            int_result(&r, "adding the node")?;
+            let role = if observer { "observer" } else { "sealer" };
+            ctx.print(
+                format!("{id} is a {role} from block {}", r.block_number + 1),
+                json!({ "nodeId": id, "role": role, "fromBlock": r.block_number + 1 }),
+            );
+        }
+        ClientCommand::Sealer(SealerCommand::Remove { node_id }) => {
+            let id = node_id.trim_start_matches("0x").to_string();
+            let r = ctx
+                .signer()
+                .await?
+                .transact(CONSENSUS, &IConsensus::removeCall { nodeID: id.clone() })
+                .await?;
+            int_result(&r, "removing the node")?;
+            ctx.print(
+                format!("{id} removed from block {}", r.block_number + 1),
+                json!({ "nodeId": id, "fromBlock": r.block_number + 1 }),
+            );
+        }
+        ClientCommand::Cns(CnsCommand::Register { name, version, address, abi }) => {
+            let call = ICns::insertCall {
+                name: name.clone(),
+                version: version.clone(),
+                addr: address.to_checksum(None),
+                abi,
+            };
+            let r = ctx.signer().await?.transact(CNS, &call).await?;
+            int_result(&r, "registering the name")?;
+            let at =
+                ctx.client.call_typed(CNS, &ICns::nameAddressCall { name: name.clone() }).await?;
+            ctx.print(
+                format!("{name} {version} → {address}; call {name} at {at}"),
+                json!({ "name": name, "version": version, "address": address, "nameAddress": at }),
+            );
+        }
+        ClientCommand::Cns(CnsCommand::Resolve { name, version, caller }) => {
+            let at = match (version, caller) {
+                (Some(v), _) => {
+                    ctx.client
+                        .call_typed(
+                            CNS,
+                            &ICns::getContractAddressCall { name: name.clone(), version: v },
+                        )
+                        .await?
+                }
+                (None, Some(c)) => {
+                    ctx.client
+                        .call_typed(CNS, &ICns::resolveCall { name: name.clone(), caller: c })
+                        .await?
+                }
+                (None, None) => {
+                    ctx.client
+                        .call_typed(CNS, &ICns::nameAddressCall { name: name.clone() })
+                        .await?
+                }
+            };
+            ensure!(at != Address::ZERO, "{name} is not registered (or has no such version)");
+            ctx.print(at.to_checksum(None), json!({ "name": name, "address": at }));
+        }
+        ClientCommand::Cns(CnsCommand::Route { name, version, percent, callers }) => {
+            ensure!(percent.is_some() || !callers.is_empty(), "give --percent or --callers");
+            let signer = ctx.signer().await?;
+            if let Some(p) = percent {
+                ensure!(p <= 100, "--percent is 0 to 100");
+                let r = signer
+                    .transact(
+                        CNS,
+                        &ICns::setRouteCall {
+                            name: name.clone(),
+                            version: version.clone(),
+                            percent: U256::from(p),
+                        },
+                    )
+                    .await?;
+                int_result(&r, "setting the route")?;
+            }
+            if !callers.is_empty() {
+                let r = signer
+                    .transact(
+                        CNS,
+                        &ICns::setRouteCallersCall {
+                            name: name.clone(),
+                            version: version.clone(),
+                            callers: callers.clone(),
+                        },
+                    )
+                    .await?;
+                int_result(&r, "routing the callers")?;
+            }
+            ctx.print(
+                format!(
+                    "{name}: {} of callers{} go to {version}",
+                    percent.map_or("none".into(), |p| format!("{p}%")),
+                    if callers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" and {} listed callers", callers.len())
+                    }
+                ),
+                json!({ "name": name, "version": version, "percent": percent, "callers": callers }),
+            );
+        }
+        ClientCommand::Proof(ProofCommand::Get { hash, out: file }) => {
+            let p = ctx
+                .client
+                .proof(hash)
+                .await?
+                .ok_or_else(|| anyhow!("{hash} is not a committed transaction"))?;
+            let text = serde_json::to_string_pretty(&p)?;
+            match file {
+                Some(path) => {
+                    std::fs::write(&path, &text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    ctx.print(
+                        format!("wrote the proof of {hash} to {}", path.display()),
+                        json!({ "file": path }),
+                    );
+                }
+                None => out(&text),
+            }
+        }
+        ClientCommand::Proof(ProofCommand::Verify { .. }) => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+async fn group_id(ctx: &Ctx) -> Result<u64> {
+    let info = ctx.client.node_info().await?;
+    info["groupId"].as_u64().ok_or_else(|| anyhow!("the node did not say its group"))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs one command.
+pub fn run(conn: Conn, cmd: ClientCommand) -> Result<()> {
+    runtime()?.block_on(run_async(conn, cmd))
+}
+
+/// One console line: the same commands as the command line, without `jinlian`.
+#[derive(Debug, Parser)]
+#[command(name = "", no_binary_name = true, disable_version_flag = true)]
+struct Line {
+    #[command(subcommand)]
+    cmd: ClientCommand,
+}
+
+const WORDS: &[&str] = &[
+    "tx", "send", "call", "deploy", "receipt", "sys", "get", "set", "sealer", "list", "add",
+    "remove", "cns", "register", "resolve", "route", "proof", "verify", "help", "exit", "quit",
+];
+
+struct Completer;
+
+impl rustyline::completion::Completer for Completer {
+    type Candidate = String;
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &rustyline::Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        let start = line[..pos].rfind(' ').map_or(0, |i| i + 1);
+        let word = &line[start..pos];
+        Ok((start, WORDS.iter().filter(|w| w.starts_with(word)).map(|w| w.to_string()).collect()))
+    }
+}
+impl rustyline::hint::Hinter for Completer {
+    type Hint = String;
+}
+impl rustyline::highlight::Highlighter for Completer {}
+impl rustyline::validate::Validator for Completer {}
+impl rustyline::Helper for Completer {}
+
+/// `jinlian console`: reads commands (history in ~/.jinlian_history, Tab completes), runs
+/// each against the node, and keeps going after errors.
+pub fn console(conn: Conn) -> Result<()> {
+    let rt = runtime()?;
+    let info = rt.block_on(async {
+        let c = Client::connect(&conn.rpc).await?;
+        c.node_info().await
+    });
+    match &info {
+        Ok(i) => println!(
+            "connected to {} (chain {}, group {}, {} suite, block {}). Type help, or exit.",
+            conn.rpc,
+            i["chainId"],
+            i["groupId"],
+            i["suite"].as_str().unwrap_or("?"),
+            i["blockNumber"]
+        ),
+        Err(e) => println!(
+            "cannot reach {} yet ({e}); commands will try again. Type help, or exit.",
+            conn.rpc
+        ),
+    }
+    let mut rl = rustyline::Editor::<Completer, rustyline::history::DefaultHistory>::new()?;
+    rl.set_helper(Some(Completer));
+    let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".jinlian_history"));
+    if let Some(h) = &history {
+        let _ = rl.load_history(h);
+    }
+    loop {
+        let line = match rl.readline("jinlian> ") {
+            Ok(l) => l,
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let _ = rl.add_history_entry(line);
+        if matches!(line, "exit" | "quit") {
+            break;
+        }
+        if line == "help" {
+            let _ = <Line as clap::CommandFactory>::command().print_long_help();
+            continue;
+        }
+        let Some(words) = shlex::split(line) else {
+            println!("error: unbalanced quotes");
+            continue;
+        };
+        match Line::try_parse_from(words) {
+            Ok(l) => {
+                if let Err(e) = rt.block_on(run_async(conn.clone(), l.cmd)) {
+                    println!("error: {e:#}");
+                }
+            }
+            Err(e) => {
+                let _ = e.print();
+            }
+        }
+    }
+    if let Some(h) = &history {
+        let _ = rl.save_history(h);
+    }
+    Ok(())
+}
