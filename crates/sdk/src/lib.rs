@@ -15,7 +15,7 @@
 //! let client = Client::connect("http://127.0.0.1:8545").await?;
 //! let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[7; 32])?;
 //! let signer = Signer::new(&client, key).await?;
-//! let receipt = signer.transfer(alloy_primitives::Address::repeat_byte(1), 0u8.into()).await?;
+//! let receipt = signer.transfer(alloy_primitives::Address::repeat_byte(1), alloy_primitives::U256::ZERO).await?;
 //! assert!(receipt.success());
 //! # Ok(()) }
 //! ```
