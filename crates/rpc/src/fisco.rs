@@ -271,12 +271,14 @@ fn proof(g: &Group, v: &View, hash: &B256) -> Result<Option<Value>, ErrorObjectO
             ),
         )
     })?;
-    let bt = &block.txs[index];
+    let (Some(bt), Some(receipt)) = (block.txs.get(index), receipts.get(index)) else {
+        return Err(internal(format!("block {} has no transaction {index}", loc.height.0)));
+    };
     Ok(Some(json!({
         "suite": suite.name(),
         "transaction": data(&bt.raw),
         "sender": addr(&bt.sender),
-        "receipt": data(&alloy_rlp::encode(&receipts[index])),
+        "receipt": data(&alloy_rlp::encode(receipt)),
         "txProof": tx_proof,
         "receiptProof": receipt_proof,
         "header": data(&alloy_rlp::encode(&block.header)),
