@@ -23,9 +23,13 @@ pub struct Conn {
     /// Key file that signs transactions (from `jinlian keygen`).
     #[arg(long = "key", id = "key_file", env = "JINLIAN_KEY", global = true, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
-    /// Private key (hex) that signs transactions, e.g. a dev key printed by `jinlian up`.
-    #[arg(long, env = "JINLIAN_PRIVATE_KEY", global = true, conflicts_with = "key_file")]
+    /// Private key (hex) that signs transactions, e.g. a dev key printed by `jinlian up`
+    /// (`--key` wins when both are given).
+    #[arg(long, env = "JINLIAN_PRIVATE_KEY", global = true, hide_env_values = true)]
     pub private_key: Option<String>,
+    /// Seconds to wait for a transaction's receipt.
+    #[arg(long, default_value_t = 60, global = true)]
+    pub wait_secs: u64,
     /// Print JSON (for scripts) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -239,7 +243,9 @@ impl Ctx {
                 bail!("this command signs a transaction: give --key FILE or --private-key HEX")
             }
         };
-        Ok(Signer::new(&self.client, key).await?)
+        let mut signer = Signer::new(&self.client, key).await?;
+        signer.timeout = std::time::Duration::from_secs(self.conn.wait_secs);
+        Ok(signer)
     }
 
     fn print(&self, text: String, value: Value) {
@@ -341,6 +347,8 @@ fn receipt_report(r: &Receipt) -> (String, Value) {
     }
     if let Some(reason) = r.revert_reason() {
         text += &format!("\nreverted: {reason}");
+    } else if !r.success() && !r.output.is_empty() {
+        text += &format!("\nrevert data: 0x{}", alloy_primitives::hex::encode(&r.output));
     }
     if !r.logs.is_empty() {
         text += &format!("\nlogs {}", r.logs.len());
@@ -370,10 +378,11 @@ fn int_result(r: &Receipt, what: &str) -> Result<()> {
     );
     if r.output.len() == 32 {
         let code = alloy_primitives::I256::from_raw(U256::from_be_slice(&r.output));
-        ensure!(
-            code >= alloy_primitives::I256::ZERO,
-            "{what} was refused by the system contract: code {code}"
-        );
+        if code < alloy_primitives::I256::ZERO {
+            let described = i32::try_from(code.as_i64())
+                .map_or("refused by the system contract", jinlian_executor::system::describe_code);
+            bail!("{what} was refused: {described} (code {code})");
+        }
     }
     Ok(())
 }
@@ -521,6 +530,12 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
             ctx.print(s.clone(), json!({ "key": key, "value": s }));
         }
         ClientCommand::Sys(SysCommand::Set { key, value }) => {
+            let keys = jinlian_executor::system::CONFIG_KEYS;
+            ensure!(
+                keys.contains(&key.as_str()),
+                "{key:?} is not a configuration key; the keys are {}",
+                keys.join(", ")
+            );
             ensure!(
                 jinlian_executor::system::check_config(&key, &value),
                 "{value:?} is not a valid value for {key:?}"
@@ -570,7 +585,11 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
             int_result(&r, "adding the node")?;
             let role = if observer { "observer" } else { "sealer" };
             ctx.print(
-                format!("{id} is a {role} from block {}", r.block_number + 1),
+                format!(
+                    "{id} is {} {role} from block {}",
+                    if observer { "an" } else { "a" },
+                    r.block_number + 1
+                ),
                 json!({ "nodeId": id, "role": role, "fromBlock": r.block_number + 1 }),
             );
         }
@@ -619,9 +638,12 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
                         .await?
                 }
                 (None, None) => {
-                    ctx.client
-                        .call_typed(CNS, &ICns::nameAddressCall { name: name.clone() })
-                        .await?
+                    let route = ctx
+                        .client
+                        .call_typed(CNS, &ICns::getRouteCall { name: name.clone() })
+                        .await?;
+                    ensure!(!route.primary.is_empty(), "{name} is not registered");
+                    route.nameAddr
                 }
             };
             ensure!(at != Address::ZERO, "{name} is not registered (or has no such version)");
@@ -708,13 +730,37 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Runs one command.
 pub fn run(conn: Conn, cmd: ClientCommand) -> Result<()> {
-    runtime()?.block_on(run_async(conn, cmd))
+    let json = conn.json;
+    let r = runtime()?.block_on(run_async(conn, cmd)).map_err(explain);
+    if let (true, Err(e)) = (json, &r) {
+        out(&json!({ "error": format!("{e:#}") }).to_string());
+    }
+    r
+}
+
+/// Says what to do about the errors people meet most.
+fn explain(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<jinlian_sdk::Error>() {
+        Some(jinlian_sdk::Error::Transport(_)) => e.context(
+            "cannot reach the node: is it running, and is --rpc (or JINLIAN_RPC) its JSON-RPC URL?",
+        ),
+        Some(jinlian_sdk::Error::Timeout(h)) => {
+            let h = *h;
+            e.context(format!(
+                "check later with: jinlian tx receipt {h} (raise --wait-secs to wait longer)"
+            ))
+        }
+        _ => e,
+    }
 }
 
 /// One console line: the same commands as the command line, without `jinlian`.
 #[derive(Debug, Parser)]
 #[command(name = "", no_binary_name = true, disable_version_flag = true)]
 struct Line {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     cmd: ClientCommand,
 }
@@ -755,7 +801,7 @@ pub fn console(conn: Conn) -> Result<()> {
         c.node_info().await
     });
     match &info {
-        Ok(i) => println!(
+        Ok(i) => eprintln!(
             "connected to {} (chain {}, group {}, {} suite, block {}). Type help, or exit.",
             conn.rpc,
             i["chainId"],
@@ -763,11 +809,12 @@ pub fn console(conn: Conn) -> Result<()> {
             i["suite"].as_str().unwrap_or("?"),
             i["blockNumber"]
         ),
-        Err(e) => println!(
+        Err(e) => eprintln!(
             "cannot reach {} yet ({e}); commands will try again. Type help, or exit.",
             conn.rpc
         ),
     }
+    let mut failed = false;
     let mut rl = rustyline::Editor::<Completer, rustyline::history::DefaultHistory>::new()?;
     rl.set_helper(Some(Completer));
     let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".jinlian_history"));
@@ -795,15 +842,28 @@ pub fn console(conn: Conn) -> Result<()> {
         }
         let Some(words) = shlex::split(line) else {
             println!("error: unbalanced quotes");
+            failed = true;
             continue;
         };
         match Line::try_parse_from(words) {
             Ok(l) => {
-                if let Err(e) = rt.block_on(run_async(conn.clone(), l.cmd)) {
-                    println!("error: {e:#}");
+                let mut c = conn.clone();
+                c.json |= l.json;
+                let json = c.json;
+                if let Err(e) = rt.block_on(run_async(c, l.cmd)).map_err(explain) {
+                    failed = true;
+                    if json {
+                        out(&json!({ "error": format!("{e:#}") }).to_string());
+                    } else {
+                        println!("error: {e:#}");
+                    }
                 }
             }
             Err(e) => {
+                failed |= !matches!(
+                    e.kind(),
+                    clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+                );
                 let _ = e.print();
             }
         }
@@ -811,5 +871,7 @@ pub fn console(conn: Conn) -> Result<()> {
     if let Some(h) = &history {
         let _ = rl.save_history(h);
     }
+    // A script fed to the console learns whether every command succeeded.
+    ensure!(!failed, "some commands failed");
     Ok(())
 }

@@ -145,6 +145,19 @@ pub fn run(args: Args) -> Result<()> {
         let stop = stop.clone();
         ctrlc_handler(move || stop.store(true, Ordering::SeqCst))?;
     }
+    // Another chain (or this one, already running) on these ports would answer in this
+    // chain's place: refuse to start rather than report a chain that is not ours.
+    for n in &m.nodes {
+        for (addr, what) in [(n.p2p.clone(), "peer"), (n.rpc.to_string(), "JSON-RPC")] {
+            if let Err(e) = std::net::TcpListener::bind(&addr) {
+                bail!(
+                    "{}'s {what} address {addr} is not free ({e}): is this chain already running, or another one? \
+                     Stop it, or make a chain on other ports with a new --dir and --base-port/--rpc-port",
+                    n.name
+                );
+            }
+        }
+    }
     let exe = std::env::current_exe().context("cannot find the jinlian executable")?;
     let logs = args.dir.join("logs");
     std::fs::create_dir_all(&logs)?;
@@ -177,7 +190,15 @@ pub fn run(args: Args) -> Result<()> {
                     logs.join(format!("{}.log", n.name)).display()
                 );
             }
-            if rpc(n.rpc, "eth_blockNumber", json!([])).is_ok() {
+            // The node answering must be this one (its id), not something else on the port.
+            if let Ok(info) = rpc(n.rpc, "jinlian_nodeInfo", json!([])) {
+                let id = info["nodeId"].as_str().unwrap_or_default().trim_start_matches("0x");
+                if id != n.node_id.to_hex().trim_start_matches("0x") {
+                    bail!(
+                        "another node answers on {} (node id {id}); stop it or use other ports",
+                        n.rpc
+                    );
+                }
                 eprintln!("up");
                 break;
             }
@@ -231,18 +252,31 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("done");
     }
     print_summary(&args.dir, &m, &keys, suite);
+    // A node that stops (or is killed to try fault tolerance) leaves the others running.
+    let mut exited = vec![false; children.0.len()];
     while !stop.load(Ordering::SeqCst) {
-        for (name, c) in &mut children.0 {
-            if let Some(st) = c.try_wait()? {
-                eprintln!("{name} exited ({st}); stopping the others");
-                stop.store(true, Ordering::SeqCst);
+        for (i, (name, c)) in children.0.iter_mut().enumerate() {
+            if !exited[i]
+                && let Some(st) = c.try_wait()?
+            {
+                exited[i] = true;
+                eprintln!(
+                    "{name} exited ({st}); the others keep running. Restart it with: jinlian node --config {}",
+                    args.dir.join("nodes").join(name.as_str()).join("config.toml").display()
+                );
             }
+        }
+        if exited.iter().all(|e| *e) {
+            bail!("every node exited; see the logs in {}", logs.display());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     eprintln!("stopping the nodes");
     for (_, c) in &children.0 {
-        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     for (name, c) in &mut children.0 {

@@ -104,7 +104,35 @@ fn client_commands_deploy_transact_configure_name_and_prove() {
         alloy_primitives::hex::encode(net.node_ids()[0])
     );
 
+    let (ok, _, err) = cli.run(&["sys", "set", "no_such_key", "5"]);
+    assert!(!ok && err.contains("not a configuration key"), "{err}");
+    // A failure with --json is JSON on stdout too.
+    let (ok, out, _) = cli.run(&["sys", "get", "no_such_key", "--json"]);
+    assert!(!ok);
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert!(e["error"].as_str().unwrap().contains("-40008"), "{e}");
+    // Governance refusals say what the code means.
+    let stranger = tempfile::tempdir().unwrap();
+    let stranger_key = stranger.path().join("k.json");
+    let kf = jinlian_crypto::KeyFile::new(
+        &jinlian_crypto::KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x44; 32]).unwrap(),
+    );
+    std::fs::write(&stranger_key, kf.to_json()).unwrap();
+    let outsider = Cli { rpc: cli.rpc.clone(), key: &stranger_key };
+    let (ok, _, err) = outsider.run(&["sys", "set", "tx_count_limit", "7"]);
+    assert!(!ok && (err.contains("permission denied") || err.contains("committee")), "{err}");
+    // An unreachable node is named as such.
+    let nowhere = Cli { rpc: format!("http://127.0.0.1:{}", common::free_port()), key: &admin };
+    let (ok, _, err) = nowhere.run(&[
+        "tx",
+        "receipt",
+        "0x0000000000000000000000000000000000000000000000000000000000000001",
+    ]);
+    assert!(!ok && err.contains("cannot reach the node"), "{err}");
+
     // Names.
+    let (ok, _, err) = cli.run(&["cns", "resolve", "Nope"]);
+    assert!(!ok && err.contains("not registered"), "{err}");
     cli.ok(&["cns", "register", "Token", "1.0", &token]);
     let at = cli.json(&["cns", "resolve", "Token", "--version", "1.0"]);
     assert_eq!(at["address"].as_str().unwrap().to_lowercase(), token.to_lowercase());
@@ -169,10 +197,11 @@ fn client_commands_deploy_transact_configure_name_and_prove() {
     );
     child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    assert!(!out.status.success(), "a script with failing commands exits non-zero");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("connected to"), "{text}");
+    let banner = String::from_utf8_lossy(&out.stderr);
+    assert!(banner.contains("connected to"), "{banner}");
     assert!(text.contains("25\n"), "{text}");
-    assert!(text.contains("error: the node refused"), "{text}");
+    assert!(text.contains("error: ") && text.contains("-40008"), "{text}");
     assert!(text.contains("5000"), "the console kept going after errors: {text}");
 }

@@ -151,8 +151,11 @@ fn the_ethereum_namespace_serves_a_token_end_to_end() {
     assert_eq!(logs[1]["transactionHash"], hashes[1]);
     assert_eq!(logs[1]["blockHash"], r["blockHash"]);
     assert_eq!(logs[1]["logIndex"], r["logs"][0]["logIndex"]);
+    // (Transfers sent back to back may share a block.)
     let by_hash = rpc(node, "eth_getLogs", json!([{"blockHash": r["blockHash"]}])).unwrap();
-    assert_eq!(by_hash.as_array().unwrap().len(), 1);
+    let by_hash = by_hash.as_array().unwrap();
+    assert!(by_hash.iter().all(|l| l["blockHash"] == r["blockHash"]), "{by_hash:?}");
+    assert!(by_hash.iter().any(|l| l["transactionHash"] == hashes[1]), "{by_hash:?}");
     let none = rpc(
         node,
         "eth_getLogs",
@@ -169,32 +172,43 @@ fn the_ethereum_namespace_serves_a_token_end_to_end() {
         json!([{"fromBlock": "0x3", "toBlock": "0xffffff", "address": token}]),
     )
     .unwrap();
-    assert_eq!(past.as_array().unwrap().len(), 2, "{past}");
+    let from_3 = hashes
+        .iter()
+        .filter(|h| hex_u64(&wait_receipt(&net, h.as_str().unwrap())["blockNumber"]) >= 3)
+        .count();
+    assert_eq!(past.as_array().unwrap().len(), from_3, "{past}");
 
     // Blocks and receipts agree.
     let n = hex_u64(&r["blockNumber"]);
     let block = rpc(node, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).unwrap();
     assert_eq!(block["hash"], r["blockHash"]);
-    assert_eq!(block["transactions"][0]["hash"], hashes[1]);
+    let idx = hex_u64(&r["transactionIndex"]) as usize;
+    assert_eq!(block["transactions"][idx]["hash"], hashes[1]);
     assert_eq!(
         rpc(node, "eth_getBlockByHash", json!([r["blockHash"], false])).unwrap()["number"],
         block["number"]
     );
+    let count = block["transactions"].as_array().unwrap().len() as u64;
     assert_eq!(
         rpc(node, "eth_getBlockTransactionCountByNumber", json!([block["number"]])).unwrap(),
-        "0x1"
+        format!("{count:#x}")
     );
     let receipts = rpc(node, "eth_getBlockReceipts", json!([block["number"]])).unwrap();
-    assert_eq!(receipts[0], r);
-    let by_index =
-        rpc(node, "eth_getTransactionByBlockNumberAndIndex", json!([block["number"], "0x0"]))
-            .unwrap();
+    assert_eq!(receipts[idx], r);
+    let by_index = rpc(
+        node,
+        "eth_getTransactionByBlockNumberAndIndex",
+        json!([block["number"], format!("{idx:#x}")]),
+    )
+    .unwrap();
     assert_eq!(by_index["hash"], hashes[1]);
     assert_eq!(rpc(node, "eth_getBlockByNumber", json!(["0xffffff", false])).unwrap(), Value::Null);
 
     // Filters saw every new block and every pooled transaction.
     let blocks = rpc(node, "eth_getFilterChanges", json!([block_filter])).unwrap();
-    assert!(blocks.as_array().unwrap().len() >= 4, "{blocks}");
+    // Every block since the filter was made (at height 0).
+    let head = hex_u64(&rpc(node, "eth_blockNumber", json!([])).unwrap());
+    assert_eq!(blocks.as_array().unwrap().len() as u64, head, "{blocks}");
     assert_eq!(rpc(node, "eth_getFilterChanges", json!([block_filter])).unwrap(), json!([]));
     let pending = rpc(node, "eth_getFilterChanges", json!([pending_filter])).unwrap();
     for h in hashes.iter().chain([&deploy_hash]) {

@@ -246,10 +246,11 @@ struct Round {
     /// Views we asked the host to build a proposal for.
     build_requested: BTreeSet<View>,
     view_timer_armed: Option<View>,
-    /// When the view timer was armed, and when it is due (a timer that fires earlier was
-    /// set before the timeout changed and is ignored).
+    /// When the view timer was armed.
     view_armed_at: u64,
-    view_deadline: u64,
+    /// Set when `set_timing` moved the view timer later: a timer firing before this was
+    /// armed with the old timeout and is ignored (the one at the new deadline follows).
+    view_deadline: Option<u64>,
 }
 
 /// A PBFT replica (see the crate docs for the rules).
@@ -376,9 +377,10 @@ impl Replica {
         self.config.block_interval_ms = block_interval_ms;
         self.config.timeout_ms = timeout_ms;
         if self.round.view_timer_armed == Some(self.view) {
-            self.round.view_deadline = self.round.view_armed_at.saturating_add(self.timeout_ms());
+            let deadline = self.round.view_armed_at.saturating_add(self.timeout_ms());
+            self.round.view_deadline = Some(deadline);
             let timer = Timer::ViewTimeout { height: self.height, view: self.view };
-            out.push(Output::SetTimer { timer, at_ms: self.round.view_deadline });
+            out.push(Output::SetTimer { timer, at_ms: deadline });
         }
         self.maybe_schedule_proposal(now, out);
         self.check_invariants();
@@ -473,9 +475,9 @@ impl Replica {
         if self.round.view_timer_armed != Some(self.view) {
             self.round.view_timer_armed = Some(self.view);
             self.round.view_armed_at = now;
-            self.round.view_deadline = now.saturating_add(self.timeout_ms());
+            self.round.view_deadline = None;
             let timer = Timer::ViewTimeout { height: self.height, view: self.view };
-            out.push(Output::SetTimer { timer, at_ms: self.round.view_deadline });
+            out.push(Output::SetTimer { timer, at_ms: now.saturating_add(self.timeout_ms()) });
         }
     }
 
@@ -515,7 +517,7 @@ impl Replica {
                 self.maybe_schedule_proposal(now, out)
             }
             Timer::ViewTimeout { height, view } if height == self.height && view == self.view => {
-                if now < self.round.view_deadline {
+                if self.round.view_deadline.is_some_and(|d| now < d) {
                     // Set before the timeout grew; the timer at the new deadline follows.
                     return;
                 }

@@ -350,7 +350,11 @@ fn admit(
 /// Reads one frame (length checked against `max` before the body is read).
 async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, max: usize) -> Result<Frame, String> {
     let mut len = [0u8; 4];
-    reader.read_exact(&mut len).await.map_err(|e| e.to_string())?;
+    reader.read_exact(&mut len).await.map_err(|e| match e.kind() {
+        // Between frames: the peer closed the connection (with or without TLS close_notify).
+        std::io::ErrorKind::UnexpectedEof => "connection closed".to_string(),
+        _ => e.to_string(),
+    })?;
     let len = Frame::check_len(u32::from_be_bytes(len), max).map_err(|e| e.to_string())?;
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body).await.map_err(|e| e.to_string())?;

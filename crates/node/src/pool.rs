@@ -22,8 +22,10 @@ pub const MAX_PER_SENDER: usize = 1024;
 /// Why a transaction was not admitted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Reject {
-    /// Already committed.
-    #[error("transaction {0} is already in the chain")]
+    /// Already committed. (Ethereum clients read "nonce too low" as "already used".)
+    #[error(
+        "transaction {0} is already in the chain (nonce too low: its nonce or randomid is used)"
+    )]
     InChain(B256),
     /// For another chain.
     #[error("transaction for chain id {}; this chain's id is {want}", got.map_or("none (a pre-EIP-155 signature)".to_string(), |c| c.to_string()))]
@@ -64,14 +66,20 @@ pub enum Reject {
     /// randomid reused.
     #[error("randomid already used by this sender (NonceCheckFail)")]
     RandomIdUsed,
-    /// Nonce below the account's.
-    #[error("nonce {got} is below the account's next nonce {next}")]
+    /// Nonce below the account's (worded as geth does, which clients recognise).
+    #[error("nonce too low: next nonce {next}, tx nonce {got}")]
     NonceTooLow {
         /// The transaction's.
         got: u64,
         /// The account's.
         next: u64,
     },
+    /// Another pooled transaction of the sender has this nonce; with no fees it cannot be
+    /// replaced (worded as geth does, which clients recognise).
+    #[error(
+        "replacement transaction underpriced: a transaction with nonce {0} from this account is already pending (fees are zero, so it cannot be replaced)"
+    )]
+    NonceTaken(u64),
     /// Nonce too far ahead.
     #[error("nonce {got} is more than {MAX_NONCE_GAP} ahead of the account's next nonce {next}")]
     NonceTooHigh {
@@ -138,6 +146,8 @@ pub struct Pool {
     next_seq: u64,
     bytes: usize,
     random_ids: HashSet<(Address, U256)>,
+    /// Ethereum nonces pooled per sender.
+    nonces: HashSet<(Address, u64)>,
     per_sender: HashMap<Address, usize>,
 }
 
@@ -163,6 +173,7 @@ impl Pool {
             next_seq: 0,
             bytes: 0,
             random_ids: HashSet::new(),
+            nonces: HashSet::new(),
             per_sender: HashMap::new(),
         }
     }
@@ -250,6 +261,9 @@ impl Pool {
                 if got - next > MAX_NONCE_GAP {
                     return Err(Reject::NonceTooHigh { got, next });
                 }
+                if self.nonces.contains(&(tx.sender, got)) {
+                    return Err(Reject::NonceTaken(got));
+                }
             }
         }
         let size = t.encoded().len();
@@ -258,6 +272,9 @@ impl Pool {
         }
         if let Some(key) = random {
             self.random_ids.insert(key);
+        }
+        if let Some(n) = t.nonce() {
+            self.nonces.insert((tx.sender, n));
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -344,6 +361,9 @@ impl Pool {
                 }
                 if let TxBody::Consortium(c) = e.tx.tx.body() {
                     self.random_ids.remove(&(e.tx.sender, c.random_id));
+                }
+                if let Some(n) = e.tx.tx.nonce() {
+                    self.nonces.remove(&(e.tx.sender, n));
                 }
             }
         }

@@ -57,6 +57,16 @@ fn admission_applies_the_executors_rules() {
     let r = rules(10);
     assert!(pool.admit(eth(&k, 5, CHAIN), &r, &state, none).unwrap());
     assert!(!pool.admit(eth(&k, 5, CHAIN), &r, &state, none).unwrap(), "a duplicate is known");
+    // Another transaction with a pooled nonce (here: another recipient) cannot replace it.
+    let mut other = eth(&k, 5, CHAIN);
+    if let TxBody::Legacy(mut b) = other.tx.body().clone() {
+        b.to = TxKind::Call(Address::repeat_byte(2));
+        other =
+            Transaction::sign(TxBody::Legacy(b), &k).unwrap().into_recovered(k.suite()).unwrap();
+    }
+    let e = pool.admit(other, &r, &state, none).unwrap_err();
+    assert_eq!(e, Reject::NonceTaken(5));
+    assert!(e.to_string().contains("replacement transaction underpriced"), "clients recognise it");
     assert!(matches!(
         pool.admit(eth(&k, 4, CHAIN), &r, &state, none),
         Err(Reject::NonceTooLow { .. })

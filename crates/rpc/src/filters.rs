@@ -123,6 +123,11 @@ impl LogFilter {
             None => head,
             Some(id) => resolve(v, id)?.unwrap_or(head),
         };
+        if let (Some(BlockId::Number(f)), Some(BlockId::Number(t))) = (self.from, self.to)
+            && f > t
+        {
+            return Err(invalid(format!("fromBlock {f} is after toBlock {t}")));
+        }
         Ok((from <= to).then_some((from, to)))
     }
 

@@ -68,11 +68,11 @@ fn notifications(g: &Group, kind: &Kind, ev: ChainEvent) -> Result<Vec<Value>, E
         }
         (Kind::Pending { full: false }, ChainEvent::Pending(h)) => Ok(vec![h256(&h).into()]),
         (Kind::Pending { full: true }, ChainEvent::Pending(h)) => {
-            // Committed already or still pooled: show what the ledger has, else the hash.
+            // Already committed (the pool was asked first, see `serve`).
             let v = view(g)?;
             match v.transaction(&h).map_err(internal)? {
                 Some((t, _)) => Ok(vec![tx_json(&t, None, g.exec.suite)]),
-                None => Ok(vec![h256(&h).into()]),
+                None => Ok(Vec::new()),
             }
         }
         _ => Ok(Vec::new()),
@@ -92,6 +92,17 @@ async fn serve(g: Arc<Group>, kind: Kind, sink: SubscriptionSink) {
             // Too slow: drop the subscriber rather than hold events for it.
             Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return,
         };
+        if let (Kind::Pending { full: true }, ChainEvent::Pending(h)) = (&*kind, ev) {
+            let q = crate::PoolQuery { tx: Some(h), ..Default::default() };
+            if let Some(t) = g.backend.pool(q).await.tx {
+                let item = tx_json(&t, None, g.exec.suite);
+                let Ok(raw) = serde_json::value::to_raw_value(&item) else { return };
+                if sink.send(raw).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
         let (g2, k2) = (g.clone(), kind.clone());
         let items = match tokio::task::spawn_blocking(move || notifications(&g2, &k2, ev)).await {
             Ok(Ok(items)) => items,

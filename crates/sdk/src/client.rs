@@ -37,7 +37,19 @@ fn map_err(e: jsonrpsee::core::ClientError) -> Error {
             message: c.message().to_string(),
             data: c.data().map(|d| d.get().trim_matches('"').to_string()),
         },
-        other => Error::Transport(other.to_string()),
+        other => {
+            // The transport's own message is terse ("client error (Connect)"): add its causes.
+            let mut msg = other.to_string();
+            let mut cause = std::error::Error::source(&other);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !msg.contains(&text) {
+                    msg = format!("{msg}: {text}");
+                }
+                cause = c.source();
+            }
+            Error::Transport(msg)
+        }
     }
 }
 
@@ -87,7 +99,8 @@ impl Receipt {
     pub fn revert_reason(&self) -> Option<String> {
         let reason =
             (!self.success()).then(|| alloy_sol_types::decode_revert_reason(&self.output))??;
-        Some(reason.strip_prefix("revert: ").map(str::to_string).unwrap_or(reason))
+        let reason = reason.strip_prefix("revert: ").map(str::to_string).unwrap_or(reason);
+        (!reason.trim().is_empty()).then_some(reason)
     }
 
     fn from_json(v: &Value) -> Result<Self, Error> {

@@ -32,7 +32,7 @@ pub use proof::{ProofError, TxProof, Verified};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The node answered with an error (code and message as sent).
-    #[error("the node refused: {message} (code {code})")]
+    #[error("{message} (JSON-RPC error {code}{})", data.as_ref().map(|d| format!(", data {d}")).unwrap_or_default())]
     Rpc {
         /// JSON-RPC error code.
         code: i32,
@@ -58,7 +58,7 @@ pub enum Error {
     /// Building a transaction.
     #[error("transaction: {0}")]
     Tx(String),
-    /// No receipt in time.
-    #[error("no receipt for {0} within the timeout")]
+    /// No receipt in time (the transaction may still be committed later).
+    #[error("no receipt for {0} yet: it may still be committed; check later with its hash")]
     Timeout(alloy_primitives::B256),
 }

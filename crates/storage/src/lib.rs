@@ -38,6 +38,9 @@ use jinlian_primitives::Height;
 /// the message rather than limp on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds the file.
+    #[error("the ledger {0} is in use by another process: is this node already running?")]
+    InUse(String),
     /// The file cannot be opened as a database.
     #[error("cannot open ledger {path}: {reason} (is it a Jinlian ledger file, and not damaged?)")]
     Open {

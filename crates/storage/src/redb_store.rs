@@ -44,7 +44,11 @@ impl RedbStore {
             Builder::new().set_check_integrity_on_open(true).create(&path)
         })
         .map_err(|_| open_err("the storage engine failed on damaged data".into()))?;
-        let db = opened.map_err(|e| open_err(e.to_string()))?;
+        let db = opened.map_err(|e| match e {
+            // Not damage: another process has it (a node of this chain already running).
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(shown.clone()),
+            e => open_err(e.to_string()),
+        })?;
         let store = Self { db, path };
         // Create every table up front so readers never meet a missing one.
         let tx = store.db.begin_write().map_err(|e| engine(&shown)(e.into()))?;

@@ -130,6 +130,47 @@ sol! {
     }
 }
 
+/// The configuration keys a transaction may set.
+pub const CONFIG_KEYS: [&str; 4] =
+    ["tx_count_limit", "tx_gas_limit", "consensus_timeout", "block_interval_ms"];
+
+/// What a system contract's negative return code means (FISCO 2.x codes), for people.
+pub fn describe_code(code: i32) -> &'static str {
+    use governance::*;
+    match code {
+        CODE_PERMISSION_DENIED => "permission denied: the sender may not do this",
+        CODE_ROW_EXISTS => "it already exists",
+        CODE_ROW_MISSING => "it does not exist",
+        CODE_COMMITTEE_PERMISSION => "a governance committee exists: only its members may do this",
+        CODE_INVALID_NODE_ID => "not a valid node id",
+        CODE_LAST_SEALER => "the last sealer cannot be removed",
+        CODE_NOT_A_MEMBER => "the node is not a member of the group",
+        CODE_ALREADY_SEALER => "the node is already a sealer",
+        CODE_ALREADY_OBSERVER => "the node is already an observer",
+        CODE_INVALID_CONFIG => "not a valid configuration key or value",
+        CODE_ALREADY_FROZEN => "the contract is already frozen",
+        CODE_ALREADY_AVAILABLE => "the contract is already available (not frozen)",
+        cns::CODE_ADDRESS_AND_VERSION_EXIST => "this name and version are already registered",
+        cns::CODE_VERSION_LENGTH_OVERFLOW => "the version is too long",
+        cns::CODE_VERSION_NOT_EXIST => "the name has no such version",
+        cns::CODE_ADDRESS_INVALID => "not a valid contract address",
+        CODE_COMMITTEE_MEMBER_EXIST => "already a committee member",
+        CODE_COMMITTEE_MEMBER_NOT_EXIST => "not a committee member",
+        CODE_INVALID_REQUEST_PERMISSION_DENIED => "only committee members may propose or vote",
+        CODE_INVALID_THRESHOLD => "not a valid threshold",
+        CODE_OPERATOR_CANNOT_BE_COMMITTEE_MEMBER => "an operator cannot be a committee member",
+        CODE_COMMITTEE_MEMBER_CANNOT_BE_OPERATOR => "a committee member cannot be an operator",
+        CODE_OPERATOR_EXIST => "already an operator",
+        CODE_OPERATOR_NOT_EXIST => "not an operator",
+        CODE_ACCOUNT_NOT_EXIST => "no such account",
+        CODE_INVALID_ACCOUNT_ADDRESS => "not a valid account address",
+        CODE_ACCOUNT_ALREADY_AVAILABLE => "the account is already available (not frozen)",
+        CODE_ACCOUNT_FROZEN => "the account is already frozen",
+        CODE_CURRENT_VALUE_IS_EXPECTED_VALUE => "it already has that value",
+        _ => "refused by the system contract",
+    }
+}
+
 /// The configuration keys and their rules (FISCO 2.x §7.3, plus `block_interval_ms`).
 pub fn check_config(key: &str, value: &str) -> bool {
     let Ok(v) = value.parse::<u64>() else { return false };
