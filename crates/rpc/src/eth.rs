@@ -354,9 +354,16 @@ fn tx_by_block(g: &Group, id: BlockId, index: u64) -> RpcResult {
     Ok(tx_json(&t, Some(at), g.exec.suite))
 }
 
-fn receipt(g: &Group, hash: &B256) -> RpcResult {
-    let v = view(g)?;
-    let Some((r, loc)) = v.receipt(hash).map_err(internal)? else { return Ok(Value::Null) };
+/// A committed transaction's receipt, the transaction, where it is, and the block-wide index
+/// of its first log.
+pub(crate) type Located = (jinlian_primitives::Receipt, RecoveredTx, Position, u64);
+
+pub(crate) fn locate_receipt(
+    g: &Group,
+    v: &View,
+    hash: &B256,
+) -> Result<Option<Located>, ErrorObjectOwned> {
+    let Some((r, loc)) = v.receipt(hash).map_err(internal)? else { return Ok(None) };
     let t = v.tx_at(loc).map_err(internal)?.ok_or_else(|| internal("transaction missing"))?;
     let header =
         v.header(loc.height).map_err(internal)?.ok_or_else(|| internal("header missing"))?;
@@ -368,7 +375,13 @@ fn receipt(g: &Group, hash: &B256) -> RpcResult {
         height: loc.height.0,
         index: u64::from(loc.index),
     };
-    Ok(receipt_json(&r, &t, at, first_log))
+    Ok(Some((r, t, at, first_log)))
+}
+
+fn receipt(g: &Group, hash: &B256) -> RpcResult {
+    let v = view(g)?;
+    Ok(locate_receipt(g, &v, hash)?
+        .map_or(Value::Null, |(r, t, at, first_log)| receipt_json(&r, &t, at, first_log)))
 }
 
 fn block_receipts(g: &Group, id: BlockId) -> RpcResult {

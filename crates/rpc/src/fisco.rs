@@ -3,8 +3,8 @@
 //! `jinlian_` methods: node information and transaction proofs a third party can check
 //! offline.
 
-use crate::eth::{RpcResult, Snapshot, View, head, internal, send_raw, view};
-use crate::format::{addr, data, h256, log_json, qty, qty256};
+use crate::eth::{RpcResult, Snapshot, View, head, internal, locate_receipt, send_raw, view};
+use crate::format::{Position, addr, data, h256, qty, qty256, receipt_logs};
 use crate::params::{Args, address_of, b256_of, bool_of, bytes_of, err, invalid, u64_of};
 use crate::{Group, Rpc};
 use alloy_primitives::{Address, B256, TxKind, U256};
@@ -114,22 +114,10 @@ fn fisco_tx(g: &Group, t: &RecoveredTx, at: Option<(B256, u64, u64)>) -> Value {
     })
 }
 
-fn fisco_receipt(
-    r: &Receipt,
-    t: &RecoveredTx,
-    block_hash: B256,
-    height: u64,
-    index: u64,
-    first_log: u64,
-) -> Value {
+fn fisco_receipt(r: &Receipt, t: &RecoveredTx, at: Position, first_log: u64) -> Value {
     let hash = t.tx.hash();
-    let at = crate::format::Position { block_hash, height, index };
-    let logs: Vec<Value> = r
-        .logs
-        .iter()
-        .enumerate()
-        .map(|(i, l)| log_json(l, &hash, at, first_log + i as u64))
-        .collect();
+    let logs = receipt_logs(r, &hash, at, first_log);
+    let (block_hash, height, index) = (at.block_hash, at.height, at.index);
     json!({
         "blockHash": h256(&block_hash),
         "blockNumber": qty(height),
@@ -225,21 +213,20 @@ fn fisco(
 }
 
 fn receipt_at(g: &Group, v: &View, hash: &B256) -> Result<Option<Value>, ErrorObjectOwned> {
-    let Some((r, loc)) = v.receipt(hash).map_err(internal)? else { return Ok(None) };
-    let t = v.tx_at(loc).map_err(internal)?.ok_or_else(|| internal("transaction missing"))?;
-    let header =
-        v.header(loc.height).map_err(internal)?.ok_or_else(|| internal("header missing"))?;
-    let receipts = v.block_receipts(loc.height).map_err(internal)?;
-    let first_log: u64 =
-        receipts.iter().take(loc.index as usize).map(|r| r.logs.len() as u64).sum();
-    Ok(Some(fisco_receipt(
-        &r,
-        &t,
-        header.hash(g.exec.suite),
-        loc.height.0,
-        u64::from(loc.index),
-        first_log,
-    )))
+    Ok(locate_receipt(g, v, hash)?
+        .map(|(r, t, at, first_log)| fisco_receipt(&r, &t, at, first_log)))
+}
+
+/// A FISCO header object (a block without its transactions; signatures if asked).
+fn fisco_header(g: &Group, v: &View, b: &Block, signatures: bool) -> RpcResult {
+    let mut out = fisco_block(g, v, b, false)?;
+    if let Some(o) = out.as_object_mut() {
+        o.remove("transactions");
+        if !signatures {
+            o.remove("signatureList");
+        }
+    }
+    Ok(out)
 }
 
 /// Everything a third party needs to check offline that a transaction is in a committed
@@ -407,26 +394,12 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     fisco(m, "getBlockHeaderByNumber", |_, g, a| {
         let v = view(g)?;
         let b = block_at(&v, number_of(a.get(1, "block number")?)?)?;
-        let mut out = fisco_block(g, &v, &b, false)?;
-        if let Some(o) = out.as_object_mut() {
-            o.remove("transactions");
-            if !bool_of(a.opt(2), "includeSignatures")? {
-                o.remove("signatureList");
-            }
-        }
-        Ok(out)
+        fisco_header(g, &v, &b, bool_of(a.opt(2), "includeSignatures")?)
     })?;
     fisco(m, "getBlockHeaderByHash", |_, g, a| {
         let v = view(g)?;
         let b = block_by_hash(&v, &b256_of(a.get(1, "block hash")?, "block hash")?)?;
-        let mut out = fisco_block(g, &v, &b, false)?;
-        if let Some(o) = out.as_object_mut() {
-            o.remove("transactions");
-            if !bool_of(a.opt(2), "includeSignatures")? {
-                o.remove("signatureList");
-            }
-        }
-        Ok(out)
+        fisco_header(g, &v, &b, bool_of(a.opt(2), "includeSignatures")?)
     })?;
     fisco(m, "getBlockHashByNumber", |_, g, a| {
         let v = view(g)?;

@@ -183,15 +183,15 @@ pub fn log_json(
     })
 }
 
+/// The log objects of a receipt; `first_log` is the block-wide index of its first log.
+pub fn receipt_logs(r: &Receipt, tx_hash: &B256, at: Position, first_log: u64) -> Vec<Value> {
+    r.logs.iter().enumerate().map(|(i, l)| log_json(l, tx_hash, at, first_log + i as u64)).collect()
+}
+
 /// A receipt object. `first_log` is the block-wide index of its first log.
 pub fn receipt_json(r: &Receipt, t: &RecoveredTx, at: Position, first_log: u64) -> Value {
     let hash = t.tx.hash();
-    let logs: Vec<Value> = r
-        .logs
-        .iter()
-        .enumerate()
-        .map(|(i, l)| log_json(l, &hash, at, first_log + i as u64))
-        .collect();
+    let logs = receipt_logs(r, &hash, at, first_log);
     json!({
         "transactionHash": h256(&hash),
         "transactionIndex": qty(at.index),
