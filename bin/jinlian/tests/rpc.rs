@@ -141,6 +141,20 @@ fn the_ethereum_namespace_serves_a_token_end_to_end() {
     let e = rpc(node, "eth_estimateGas", json!([{"from": me.address(), "to": token, "data": format!("0x{}", alloy_primitives::hex::encode(&data))}])).unwrap_err();
     assert_eq!(e["code"], 3, "{e}");
 
+    // A call trace (geth's callTracer shape) of the same revert.
+    let t = rpc(
+        node,
+        "debug_traceCall",
+        json!([{"from": me.address(), "to": token, "data": format!("0x{}", alloy_primitives::hex::encode(&data))}, "latest", {"tracer": "callTracer"}]),
+    )
+    .unwrap();
+    assert_eq!(t["type"], "CALL", "{t}");
+    assert_eq!(t["to"], format!("{token:#x}"));
+    assert_eq!(t["error"], "execution reverted");
+    assert_eq!(t["revertReason"], "allowance too low");
+    let e = rpc(node, "debug_traceTransaction", json!([hashes[0]])).unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("debug_traceCall"), "{e}");
+
     // Logs: by address and topic, by block hash; the range is bounded.
     let transfer_topic = keccak256("Transfer(address,address,uint256)");
     let to_topic = B256::left_padding_from(other.as_slice());

@@ -1,6 +1,6 @@
 //! Read-only calls (`eth_call`) and gas estimation (`eth_estimateGas`).
 
-use crate::evm::build_evm;
+use crate::evm::{CallFrame, CallTracer, build_evm};
 use crate::executor::{db_error, halt_status, tx_error};
 use crate::state::keys;
 use crate::{AccountRecord, BlockContext, ExecConfig, ExecError, StateError, StateView};
@@ -164,7 +164,38 @@ fn run(
     req: &CallRequest,
     gas: u64,
 ) -> Result<CallOutcome, ExecError> {
+    run_traced(cfg, parent, block, req, gas, false).map(|(out, _)| out)
+}
+
+/// Like [`call`], and returns the call tree (geth's `callTracer`): the top frame has the
+/// call's gas limit and the gas the whole call used.
+pub fn trace_call(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    req: &CallRequest,
+) -> Result<(CallOutcome, CallFrame), ExecError> {
+    let view = Overridden::new(parent, &req.overrides)?;
+    let gas = gas_cap(cfg, &view, block, req)?;
+    let (out, tree) = run_traced(cfg, &view, block, req, gas, true)?;
+    let mut root = tree.unwrap_or_default();
+    root.gas = gas;
+    root.gas_used = out.gas_used;
+    Ok((out, root))
+}
+
+fn run_traced(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    req: &CallRequest,
+    gas: u64,
+    trace: bool,
+) -> Result<(CallOutcome, Option<CallFrame>), ExecError> {
     let (mut evm, cfg) = build_evm(cfg, parent, block, false)?;
+    if trace {
+        evm.tracer = Some(CallTracer::default());
+    }
     // As `eth_call`: any caller, whatever its nonce.
     evm.inner.ctx.cfg.disable_nonce_check = true;
     let cfg = &cfg;
@@ -195,7 +226,8 @@ fn run(
         ExecutionResult::Revert { output, .. } => (status::REVERT_INSTRUCTION, output),
         ExecutionResult::Halt { reason, .. } => (halt_status(&reason), Bytes::new()),
     };
-    Ok(CallOutcome { status, output, gas_used, logs })
+    let tree = evm.tracer.take().and_then(|t| t.root);
+    Ok((CallOutcome { status, output, gas_used, logs }, tree))
 }
 
 /// Why gas could not be estimated.

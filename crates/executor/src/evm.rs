@@ -65,6 +65,73 @@ pub(crate) type TxResult = Result<ExecutionResult, EVMError<DbErr, InvalidTransa
 pub(crate) struct JinlianEvm<'a> {
     pub(crate) inner: Inner<'a>,
     rules: CallRules<'a>,
+    /// Records the call tree when set (`debug_traceCall`).
+    pub(crate) tracer: Option<CallTracer>,
+}
+
+/// One frame of a call tree, as geth's `callTracer` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallFrame {
+    /// `CALL`, `STATICCALL`, `DELEGATECALL`, `CALLCODE`, `CREATE` or `CREATE2`.
+    pub kind: &'static str,
+    /// Caller.
+    pub from: Address,
+    /// Callee (the created contract for creations; `None` if creation failed).
+    pub to: Option<Address>,
+    /// Value sent.
+    pub value: alloy_primitives::U256,
+    /// Gas given to the frame.
+    pub gas: u64,
+    /// Gas the frame used.
+    pub gas_used: u64,
+    /// Call data or init code.
+    pub input: Bytes,
+    /// Return or revert data.
+    pub output: Bytes,
+    /// Why it failed (`execution reverted`, `OutOfGas`, …).
+    pub error: Option<String>,
+    /// Frames it opened, in order.
+    pub calls: Vec<CallFrame>,
+}
+
+/// Builds the call tree from the frame hooks. revm reports a frame's result through
+/// `frame_return_result`, except for a first frame that ends at once; a child that ends at
+/// once (a precompile, a refused call) is reported there too without a frame of its own.
+#[derive(Debug, Default)]
+pub(crate) struct CallTracer {
+    open: Vec<CallFrame>,
+    /// A child that ended in `frame_init`, to hang under its parent on the next return.
+    ended_at_once: Option<CallFrame>,
+    /// The finished tree.
+    pub(crate) root: Option<CallFrame>,
+}
+
+fn fill(frame: &mut CallFrame, result: &FrameResult) {
+    let (r, created) = match result {
+        FrameResult::Call(o) => (&o.result, None),
+        FrameResult::Create(o) => (&o.result, Some(o.address)),
+    };
+    frame.gas_used = r.gas.total_gas_spent();
+    frame.output = r.output.clone();
+    if let Some(a) = created {
+        frame.to = if r.result.is_ok() { a } else { None };
+    }
+    if !r.result.is_ok() {
+        frame.error = Some(if r.result.is_revert() {
+            "execution reverted".to_string()
+        } else {
+            format!("{:?}", r.result)
+        });
+    }
+}
+
+impl CallTracer {
+    fn finish(&mut self, frame: CallFrame) {
+        match self.open.last_mut() {
+            Some(parent) => parent.calls.push(frame),
+            None => self.root = Some(frame),
+        }
+    }
 }
 
 /// Builds the EVM for `block` on `parent`, with the system configuration in force at that
@@ -99,7 +166,7 @@ pub(crate) fn build_evm<'a>(
     }
     let rules =
         CallRules { parent, suite: cfg.suite, targets: HashMap::new(), deployers: HashMap::new() };
-    Ok((JinlianEvm { inner, rules }, cfg))
+    Ok((JinlianEvm { inner, rules, tracer: None }, cfg))
 }
 
 impl<'a> JinlianEvm<'a> {
@@ -348,22 +415,41 @@ impl<'a> EvmTr for JinlianEvm<'a> {
 
     fn frame_init(
         &mut self,
-        mut init: FrameInit,
+        init: FrameInit,
     ) -> Result<FrameInitResult<'_, Self::Frame>, ContextError<DbErr>> {
-        match &mut init.frame_input {
-            FrameInput::Call(inputs) => {
-                if let Some(outcome) = self.rules.on_call(&mut self.inner.ctx, inputs)? {
-                    return Ok(ItemOrResult::Result(FrameResult::Call(outcome)));
-                }
-            }
-            FrameInput::Create(inputs) => {
-                if let Some(outcome) = self.rules.on_create(&mut self.inner.ctx, inputs)? {
-                    return Ok(ItemOrResult::Result(FrameResult::Create(outcome)));
-                }
-            }
-            FrameInput::Empty => {}
+        if self.tracer.is_some() {
+            let frame = match &init.frame_input {
+                FrameInput::Call(c) => CallFrame {
+                    kind: match c.scheme {
+                        revm::interpreter::CallScheme::Call => "CALL",
+                        revm::interpreter::CallScheme::CallCode => "CALLCODE",
+                        revm::interpreter::CallScheme::DelegateCall => "DELEGATECALL",
+                        revm::interpreter::CallScheme::StaticCall => "STATICCALL",
+                    },
+                    from: c.caller,
+                    to: Some(c.target_address),
+                    value: c.value.get(),
+                    gas: c.gas_limit,
+                    input: c.input.bytes(&self.inner.ctx),
+                    ..CallFrame::default()
+                },
+                FrameInput::Create(c) => CallFrame {
+                    kind: match c.scheme() {
+                        revm::interpreter::CreateScheme::Create2 { .. } => "CREATE2",
+                        _ => "CREATE",
+                    },
+                    from: c.caller(),
+                    value: c.value(),
+                    gas: c.gas_limit(),
+                    input: c.init_code().clone(),
+                    ..CallFrame::default()
+                },
+                FrameInput::Empty => CallFrame::default(),
+            };
+            let traced = self.traced_init(init, frame)?;
+            return Ok(traced);
         }
-        self.inner.frame_init(init)
+        self.untraced_init(init)
     }
 
     fn frame_run(&mut self) -> Result<FrameInitOrResult<Self::Frame>, ContextError<DbErr>> {
@@ -371,6 +457,78 @@ impl<'a> EvmTr for JinlianEvm<'a> {
     }
 
     fn frame_return_result(
+        &mut self,
+        result: FrameResult,
+    ) -> Result<Option<FrameResult>, ContextError<DbErr>> {
+        if let Some(t) = self.tracer.as_mut() {
+            match t.ended_at_once.take() {
+                Some(child) => t.finish(child),
+                None => {
+                    if let Some(mut frame) = t.open.pop() {
+                        fill(&mut frame, &result);
+                        t.finish(frame);
+                    }
+                }
+            }
+        }
+        self.return_result(result)
+    }
+}
+
+/// Applies the call rules, then lets revm open the frame.
+fn init_frame<'s, 'a>(
+    rules: &mut CallRules<'a>,
+    inner: &'s mut Inner<'a>,
+    mut init: FrameInit,
+) -> Result<FrameInitResult<'s, EthFrame>, ContextError<DbErr>> {
+    match &mut init.frame_input {
+        FrameInput::Call(inputs) => {
+            if let Some(outcome) = rules.on_call(&mut inner.ctx, inputs)? {
+                return Ok(ItemOrResult::Result(FrameResult::Call(outcome)));
+            }
+        }
+        FrameInput::Create(inputs) => {
+            if let Some(outcome) = rules.on_create(&mut inner.ctx, inputs)? {
+                return Ok(ItemOrResult::Result(FrameResult::Create(outcome)));
+            }
+        }
+        FrameInput::Empty => {}
+    }
+    inner.frame_init(init)
+}
+
+impl<'a> JinlianEvm<'a> {
+    /// `frame_init` with the call tree recorded.
+    fn traced_init(
+        &mut self,
+        init: FrameInit,
+        mut frame: CallFrame,
+    ) -> Result<FrameInitResult<'_, EthFrame>, ContextError<DbErr>> {
+        let first = self.tracer.as_ref().is_some_and(|t| t.open.is_empty() && t.root.is_none());
+        let r = init_frame(&mut self.rules, &mut self.inner, init)?;
+        let Some(t) = self.tracer.as_mut() else { return Ok(r) };
+        match &r {
+            ItemOrResult::Item(_) => t.open.push(frame),
+            ItemOrResult::Result(result) => {
+                fill(&mut frame, result);
+                if first {
+                    t.root = Some(frame);
+                } else {
+                    t.ended_at_once = Some(frame);
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    fn untraced_init(
+        &mut self,
+        init: FrameInit,
+    ) -> Result<FrameInitResult<'_, EthFrame>, ContextError<DbErr>> {
+        init_frame(&mut self.rules, &mut self.inner, init)
+    }
+
+    fn return_result(
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextError<DbErr>> {

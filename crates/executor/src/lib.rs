@@ -26,8 +26,10 @@ mod sm_evm;
 pub mod state;
 pub mod system;
 
-pub use call::{AccountOverride, CallOutcome, CallRequest, EstimateError, call, estimate_gas};
-pub use evm::{create_address, create2_address};
+pub use call::{
+    AccountOverride, CallOutcome, CallRequest, EstimateError, call, estimate_gas, trace_call,
+};
+pub use evm::{CallFrame, create_address, create2_address};
 pub use executor::{
     BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
     state_root,

@@ -233,6 +233,14 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
         Ok(Value::Array(f.logs(g, &v, rpc.cfg.max_log_range, rpc.cfg.max_logs)?))
     })?;
     blocking(m, "eth_feeHistory", |_, g, a| fee_history(g, &a))?;
+    blocking(m, "debug_traceCall", |_, g, a| trace_call(g, &a))?;
+    simple(m, "debug_traceTransaction", |_, _| {
+        Err(err(
+            -32000,
+            "tracing a committed transaction needs the state before its block, which this node \
+             does not keep yet; trace the same call on the latest state with debug_traceCall",
+        ))
+    })?;
     m.register_async_method("eth_sendRawTransaction", |p, rpc, ext| async move {
         let g = rpc.group(&ext)?.clone();
         let a = Args::new("eth_sendRawTransaction", &p)?;
@@ -525,6 +533,47 @@ fn eth_call(g: &Group, a: &Args) -> RpcResult {
         return Err(revert_error(&out.output));
     }
     Err(err(-32000, format!("execution failed: {}", jinlian_primitives::status::name(out.status))))
+}
+
+/// A call frame as geth's `callTracer` prints it.
+fn frame_json(f: &jinlian_executor::CallFrame) -> Value {
+    let mut v = json!({
+        "type": f.kind,
+        "from": addr(&f.from),
+        "to": f.to.as_ref().map(addr),
+        "value": qty256(f.value),
+        "gas": qty(f.gas),
+        "gasUsed": qty(f.gas_used),
+        "input": data(&f.input),
+        "output": data(&f.output),
+    });
+    if let Some(e) = &f.error {
+        v["error"] = e.clone().into();
+        if let Some(r) = alloy_sol_types::decode_revert_reason(&f.output) {
+            v["revertReason"] = r.strip_prefix("revert: ").unwrap_or(&r).into();
+        }
+    }
+    if !f.calls.is_empty() {
+        v["calls"] = Value::Array(f.calls.iter().map(frame_json).collect());
+    }
+    v
+}
+
+/// `debug_traceCall(call, block, {tracer: "callTracer"})` on the latest state.
+fn trace_call(g: &Group, a: &Args) -> RpcResult {
+    let opts = a.opt(2);
+    let tracer = opts.and_then(|o| o.get("tracer")).and_then(Value::as_str);
+    if tracer != Some("callTracer") {
+        return Err(invalid("only {\"tracer\": \"callTracer\"} is offered"));
+    }
+    let overrides = opts.and_then(|o| o.get("stateOverrides"));
+    let req = call_request(a.get(0, "call")?, overrides)?;
+    let v = view(g)?;
+    let head = at_head(&v, block_id_of(a.opt(1))?)?;
+    let block = call_block(g, &v, head)?;
+    let (_, root) = jinlian_executor::trace_call(&g.exec, &Snapshot(&v), &block, &req)
+        .map_err(|e| err(-32000, e.to_string()))?;
+    Ok(frame_json(&root))
 }
 
 fn estimate_gas(g: &Group, a: &Args) -> RpcResult {
