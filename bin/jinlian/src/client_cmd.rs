@@ -55,21 +55,29 @@ pub enum ClientCommand {
     Proof(ProofCommand),
 }
 
+/// What a transaction or a call invokes.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Recipient or contract.
+    #[arg(long)]
+    to: Address,
+    /// Function signature, e.g. "transfer(address,uint256)"; with return types, e.g.
+    /// "balanceOf(address)(uint256)", `tx call` decodes the result (or give --data).
+    sig: Option<String>,
+    /// Its arguments.
+    args: Vec<String>,
+    /// Raw call data (hex) instead of a signature and arguments.
+    #[arg(long, conflicts_with = "sig")]
+    data: Option<String>,
+}
+
 /// `jinlian tx …`.
 #[derive(Debug, Subcommand)]
 pub enum TxCommand {
     /// Sign and send a transaction (consortium envelope), wait for its receipt.
     Send {
-        /// Recipient or contract.
-        #[arg(long)]
-        to: Address,
-        /// Function signature, e.g. "transfer(address,uint256)" (or give --data).
-        sig: Option<String>,
-        /// Its arguments.
-        args: Vec<String>,
-        /// Raw call data (hex) instead of a signature and arguments.
-        #[arg(long, conflicts_with = "sig")]
-        data: Option<String>,
+        #[command(flatten)]
+        call: CallArgs,
         /// Value to send, in wei.
         #[arg(long, default_value = "0")]
         value: U256,
@@ -80,16 +88,8 @@ pub enum TxCommand {
     /// Call a contract without a transaction; decodes the result when the signature names
     /// its return types, e.g. "balanceOf(address)(uint256)".
     Call {
-        /// Contract.
-        #[arg(long)]
-        to: Address,
-        /// Function signature with return types.
-        sig: Option<String>,
-        /// Its arguments.
-        args: Vec<String>,
-        /// Raw call data (hex) instead.
-        #[arg(long, conflicts_with = "sig")]
-        data: Option<String>,
+        #[command(flatten)]
+        call: CallArgs,
         /// Caller.
         #[arg(long)]
         from: Option<Address>,
@@ -316,11 +316,8 @@ fn hex_data(s: &str) -> Result<Bytes> {
     Ok(alloy_primitives::hex::decode(s.trim_start_matches("0x")).context("not hex data")?.into())
 }
 
-fn call_data(
-    sig: &Option<String>,
-    args: &[String],
-    data: &Option<String>,
-) -> Result<(Bytes, Option<Function>)> {
+fn call_data(c: &CallArgs) -> Result<(Bytes, Option<Function>)> {
+    let (sig, args, data) = (&c.sig, &c.args, &c.data);
     match (sig, data) {
         (Some(sig), _) => {
             let f = parse_function(sig)?;
@@ -454,15 +451,17 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
     let client = Client::connect(&conn.rpc).await?;
     let ctx = Ctx { conn, client };
     match cmd {
-        ClientCommand::Tx(TxCommand::Send { to, sig, args, data, value, gas }) => {
-            let (input, _) = call_data(&sig, &args, &data)?;
+        ClientCommand::Tx(TxCommand::Send { call, value, gas }) => {
+            let (input, _) = call_data(&call)?;
+            let to = call.to;
             let r = ctx.signer().await?.send(TxKind::Call(to), value, input, gas).await?;
             let (text, v) = receipt_report(&r);
             ctx.print(text, v);
             ensure!(r.success(), "the transaction failed");
         }
-        ClientCommand::Tx(TxCommand::Call { to, sig, args, data, from }) => {
-            let (input, f) = call_data(&sig, &args, &data)?;
+        ClientCommand::Tx(TxCommand::Call { call, from }) => {
+            let (input, f) = call_data(&call)?;
+            let to = call.to;
             let out = ctx.client.call(from, to, &input).await?;
             match f.filter(|f| !f.outputs.is_empty()) {
                 Some(f) => {

@@ -326,17 +326,9 @@ impl Pool {
     /// The nonce `who` sends next, counting its pooled Ethereum transactions that follow
     /// `state_nonce` (its nonce in the head state) without a gap.
     pub fn next_nonce(&self, who: &Address, state_nonce: u64) -> u64 {
-        if !self.per_sender.contains_key(who) {
-            return state_nonce;
-        }
-        let pooled: HashSet<u64> = self
-            .txs
-            .values()
-            .filter(|e| e.tx.sender == *who)
-            .filter_map(|e| e.tx.tx.nonce())
-            .collect();
+        // The pool's index of pooled nonces: no scan of the pool.
         let mut n = state_nonce;
-        while pooled.contains(&n) {
+        while self.nonces.contains(&(*who, n)) {
             n += 1;
         }
         n

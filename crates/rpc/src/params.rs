@@ -109,39 +109,39 @@ pub fn u256_of(v: &Value, what: &str) -> Result<U256, ErrorObjectOwned> {
     U256::from_str_radix(digits, 16).map_err(|_| invalid(format!("{what} {s:?} is not hex")))
 }
 
-/// An address (any letter case; a 0x prefix required).
-pub fn address_of(v: &Value, what: &str) -> Result<Address, ErrorObjectOwned> {
+/// `0x`-prefixed hex of `len` bytes (any length with `None`); `kind` names it in errors.
+fn hex_of(
+    v: &Value,
+    what: &str,
+    kind: &str,
+    len: Option<usize>,
+) -> Result<Vec<u8>, ErrorObjectOwned> {
     let s = as_str(v, what)?;
     let digits = s
         .strip_prefix("0x")
-        .ok_or_else(|| invalid(format!("{what} must be a 0x-prefixed address, got {s:?}")))?;
+        .ok_or_else(|| invalid(format!("{what} must be a 0x-prefixed {kind}, got {s:?}")))?;
     let b = hex::decode(digits).map_err(|_| invalid(format!("{what} {s:?} is not hex")))?;
-    if b.len() != 20 {
-        return Err(invalid(format!("{what} must be 20 bytes, got {}", b.len())));
+    match len {
+        Some(n) if b.len() != n => {
+            Err(invalid(format!("{what} must be {n} bytes, got {}", b.len())))
+        }
+        _ => Ok(b),
     }
-    Ok(Address::from_slice(&b))
+}
+
+/// An address (any letter case; a 0x prefix required).
+pub fn address_of(v: &Value, what: &str) -> Result<Address, ErrorObjectOwned> {
+    hex_of(v, what, "address", Some(20)).map(|b| Address::from_slice(&b))
 }
 
 /// A 32-byte hash.
 pub fn b256_of(v: &Value, what: &str) -> Result<B256, ErrorObjectOwned> {
-    let s = as_str(v, what)?;
-    let digits = s
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid(format!("{what} must be a 0x-prefixed hash, got {s:?}")))?;
-    let b = hex::decode(digits).map_err(|_| invalid(format!("{what} {s:?} is not hex")))?;
-    if b.len() != 32 {
-        return Err(invalid(format!("{what} must be 32 bytes, got {}", b.len())));
-    }
-    Ok(B256::from_slice(&b))
+    hex_of(v, what, "hash", Some(32)).map(|b| B256::from_slice(&b))
 }
 
 /// `0x` hex data.
 pub fn bytes_of(v: &Value, what: &str) -> Result<Bytes, ErrorObjectOwned> {
-    let s = as_str(v, what)?;
-    let digits = s
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid(format!("{what} must be 0x-prefixed hex, got {s:?}")))?;
-    hex::decode(digits).map(Bytes::from).map_err(|_| invalid(format!("{what} is not valid hex")))
+    hex_of(v, what, "hex string", None).map(Bytes::from)
 }
 
 /// A block named by a tag, a number or (EIP-1898) an object with `blockHash` or
