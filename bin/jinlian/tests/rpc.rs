@@ -124,9 +124,47 @@ fn the_ethereum_namespace_serves_a_token_end_to_end() {
         U256::from_str_radix(overridden.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(),
         U256::from(5)
     );
-    // State of an older block is not kept, and the error says so.
-    let e = rpc(node, "eth_getBalance", json!([me.address(), "0x1"])).unwrap_err();
-    assert!(e["message"].as_str().unwrap().contains("latest state only"), "{e}");
+    // Past state: the token's balances as they were after each transfer's block and before it.
+    let blocks: Vec<u64> = hashes
+        .iter()
+        .map(|h| hex_u64(&wait_receipt(&net, h.as_str().unwrap())["blockNumber"]))
+        .collect();
+    for &b in &blocks {
+        for at in [b - 1, b] {
+            let want: u64 =
+                blocks.iter().zip([10u64, 20, 30]).filter(|(x, _)| **x <= at).map(|(_, v)| v).sum();
+            let out = rpc(node, "eth_call", json!([call, format!("{at:#x}")])).unwrap();
+            assert_eq!(
+                U256::from_str_radix(out.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(),
+                U256::from(want),
+                "balance after block {at}"
+            );
+            let stored =
+                rpc(node, "eth_getStorageAt", json!([token, slot, format!("{at:#x}")])).unwrap();
+            assert_eq!(stored.as_str().unwrap(), format!("{:#x}", B256::from(U256::from(want))));
+        }
+    }
+    let deployed_at = hex_u64(&receipt["blockNumber"]);
+    assert_eq!(
+        rpc(node, "eth_getCode", json!([token, format!("{:#x}", deployed_at - 1)])).unwrap(),
+        "0x"
+    );
+    assert_eq!(
+        rpc(
+            node,
+            "eth_getTransactionCount",
+            json!([me.address(), format!("{:#x}", deployed_at - 1)])
+        )
+        .unwrap(),
+        "0x0"
+    );
+    assert_eq!(
+        rpc(node, "eth_getTransactionCount", json!([me.address(), format!("{deployed_at:#x}")]))
+            .unwrap(),
+        "0x1"
+    );
+    let e = rpc(node, "eth_getBalance", json!([me.address(), "0xffffff"])).unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("header not found"), "{e}");
 
     // Estimates succeed at the figure and reverts carry code 3 with the data and reason.
     let data = transferCall { to: other, value: U256::from(1) }.abi_encode();
@@ -152,8 +190,28 @@ fn the_ethereum_namespace_serves_a_token_end_to_end() {
     assert_eq!(t["to"], format!("{token:#x}"));
     assert_eq!(t["error"], "execution reverted");
     assert_eq!(t["revertReason"], "allowance too low");
-    let e = rpc(node, "debug_traceTransaction", json!([hashes[0]])).unwrap_err();
-    assert!(e["message"].as_str().unwrap().contains("debug_traceCall"), "{e}");
+    // A committed transaction, replayed on the state before its block.
+    let r = wait_receipt(&net, hashes[1].as_str().unwrap());
+    let t =
+        rpc(node, "debug_traceTransaction", json!([hashes[1], {"tracer": "callTracer"}])).unwrap();
+    assert_eq!(
+        (&t["type"], &t["from"]),
+        (&json!("CALL"), &json!(format!("{:#x}", me.address()))),
+        "{t}"
+    );
+    assert_eq!(t["to"], format!("{token:#x}"));
+    assert_eq!(t["gasUsed"], r["gasUsed"], "{t}");
+    assert_eq!(t["gas"], "0x186a0");
+    assert!(t.get("error").is_none(), "{t}");
+    let e = rpc(node, "debug_traceTransaction", json!([hashes[1]])).unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("callTracer"), "{e}");
+    let e = rpc(
+        node,
+        "debug_traceTransaction",
+        json!([B256::repeat_byte(1), {"tracer": "callTracer"}]),
+    )
+    .unwrap_err();
+    assert!(e["message"].as_str().unwrap().contains("not in a committed block"), "{e}");
 
     // Logs: by address and topic, by block hash; the range is bounded.
     let transfer_topic = keccak256("Transfer(address,address,uint256)");

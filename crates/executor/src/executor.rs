@@ -219,16 +219,41 @@ pub fn execute_block(
 ) -> Result<BlockOutcome, ExecError> {
     std::thread::scope(|scope| {
         let sink = crate::digest::Sink::new(scope, cfg.suite, txs.len());
-        execute_into(cfg, parent, block, txs, sink)
+        execute_into(cfg, parent, block, txs, sink, None)
     })
 }
 
+/// Re-executes a committed block up to its transaction `index` on the state before the block
+/// and returns that transaction's call tree (geth's `callTracer`): the top frame carries the
+/// transaction's gas limit and the gas its receipt reports.
+pub fn trace_transaction(
+    cfg: &ExecConfig,
+    parent: &dyn StateView,
+    block: &BlockContext,
+    txs: &[RecoveredTx],
+    index: usize,
+) -> Result<crate::CallFrame, ExecError> {
+    let Some(prefix) = txs.get(..=index) else {
+        return Err(invalid(index, format!("the block has {} transactions", txs.len())));
+    };
+    let mut tree = None;
+    std::thread::scope(|scope| {
+        let sink = crate::digest::Sink::new(scope, cfg.suite, prefix.len());
+        execute_into(cfg, parent, block, prefix, sink, Some(&mut tree))
+    })?;
+    let mut root = tree.unwrap_or_default();
+    root.gas = prefix[index].tx.gas_limit();
+    Ok(root)
+}
+
+/// Executes `txs`; with `trace_last`, records the last transaction's call tree there.
 fn execute_into(
     cfg: &ExecConfig,
     parent: &dyn StateView,
     block: &BlockContext,
     txs: &[RecoveredTx],
     mut sink: crate::digest::Sink<'_>,
+    mut trace_last: Option<&mut Option<crate::CallFrame>>,
 ) -> Result<BlockOutcome, ExecError> {
     let (mut evm, cfg) = crate::evm::build_evm(cfg, parent, block, true)?;
     let cfg = &cfg;
@@ -361,6 +386,10 @@ fn execute_into(
         } else {
             env
         };
+        let traced = trace_last.is_some() && index + 1 == txs.len();
+        if traced {
+            evm.tracer = Some(crate::evm::CallTracer::default());
+        }
         let result = match evm.transact_commit(env) {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => return Err(invalid(index, tx_error(&e))),
@@ -369,6 +398,11 @@ fn execute_into(
         };
         let gas_used = result.tx_gas_used();
         cumulative = cumulative.saturating_add(gas_used);
+        if traced && let Some(slot) = trace_last.as_deref_mut() {
+            let mut root = evm.tracer.take().and_then(|t| t.root).unwrap_or_default();
+            root.gas_used = gas_used;
+            *slot = Some(root);
+        }
         let (status, output, contract_address, logs) = match result {
             _ if frozen.is_some() => (frozen.unwrap_or_default(), Bytes::new(), None, Vec::new()),
             ExecutionResult::Success { output, logs, .. } => match output {

@@ -32,7 +32,7 @@ pub use call::{
 pub use evm::{CallFrame, create_address, create2_address};
 pub use executor::{
     BLOCK_LIMIT_WINDOW, BlockContext, BlockOutcome, ExecConfig, ExecError, execute_block,
-    state_root,
+    state_root, trace_transaction,
 };
 pub use revm::primitives::hardfork::SpecId;
 pub use state::{AccountRecord, MemState, StateError, StateView};

@@ -9,7 +9,7 @@ use alloy_primitives::{Address, B256, TxKind};
 use alloy_sol_types::{SolCall, sol};
 use common::*;
 use jinlian_crypto::{CryptoSuite, KeyPair};
-use jinlian_executor::{CallRequest, trace_call};
+use jinlian_executor::{CallRequest, create_address, trace_call, trace_transaction};
 
 sol! {
     function deploy(bytes32 salt) external returns (address at);
@@ -72,4 +72,43 @@ fn call_traces_show_nested_frames_failures_and_system_contract_calls() {
         ("STATICCALL", probe, Some(jinlian_executor::system::SYSTEM_CONFIG))
     );
     assert!(sys.error.is_none() && !sys.output.is_empty());
+}
+
+#[test]
+fn a_committed_transaction_is_traced_after_the_ones_before_it_in_its_block() {
+    let mut chain = Chain::new(cfg());
+    let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x22; 32]).unwrap();
+    let me = key.address();
+    // One block: deploy a factory, CREATE2 through it, then the same salt again (a collision).
+    let factory = create_address(CryptoSuite::Ecdsa, &me, 0);
+    let salt = B256::repeat_byte(9);
+    let data = deployCall { salt }.abi_encode();
+    let txs = vec![
+        next_tx(&chain, &key, TxKind::Create, 3_000_000, artifact("Factory")),
+        next_tx(&chain, &key, TxKind::Call(factory), 3_000_000, data.clone()),
+        next_tx(&chain, &key, TxKind::Call(factory), 3_000_000, data),
+    ];
+    let before = chain.state.clone();
+    let block = ctx(chain.next());
+    let receipts = chain.run(&txs);
+    assert_eq!(receipts[0].contract_address, Some(factory));
+
+    // The first call sees the factory deployed by the transaction before it.
+    let root = trace_transaction(&chain.cfg, &before, &block, &txs, 1).unwrap();
+    assert_eq!((root.kind, root.from, root.to), ("CALL", me, Some(factory)));
+    assert_eq!((root.gas, root.gas_used), (3_000_000, receipts[1].gas_used));
+    assert_eq!(root.calls.len(), 1, "{root:#?}");
+    assert_eq!(root.calls[0].kind, "CREATE2");
+    assert!(root.calls[0].error.is_none(), "{root:#?}");
+
+    // The second one meets the contract the first one created: its CREATE2 fails.
+    let root = trace_transaction(&chain.cfg, &before, &block, &txs, 2).unwrap();
+    assert_eq!(root.gas_used, receipts[2].gas_used);
+    assert_eq!(root.calls.len(), 1, "{root:#?}");
+    assert!(root.calls[0].error.is_some() && root.calls[0].to.is_none(), "{root:#?}");
+
+    // The deployment itself is a CREATE frame.
+    let root = trace_transaction(&chain.cfg, &before, &block, &txs, 0).unwrap();
+    assert_eq!((root.kind, root.to), ("CREATE", Some(factory)));
+    assert!(trace_transaction(&chain.cfg, &before, &block, &txs, 3).is_err());
 }

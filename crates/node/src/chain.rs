@@ -355,6 +355,7 @@ fn write_node_dir(
             key: PathBuf::from("tls/node.key"),
         },
         rpc: RpcSection { listen: entry.rpc, limits: Default::default() },
+        storage: Default::default(),
     };
     write_public_file(&nd.join("config.toml"), cfg.to_toml()?.as_bytes())?;
     Ok(())

@@ -23,6 +23,29 @@ pub struct NodeConfig {
     pub tls: TlsSection,
     /// JSON-RPC.
     pub rpc: RpcSection,
+    /// Ledger storage (`[storage]`; every field has a default).
+    #[serde(default)]
+    pub storage: StorageSection,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// How many recent blocks' state stays readable (`eth_call`, `eth_getBalance` … at a past
+    /// block, `debug_traceTransaction`); 0 keeps only the head's state.
+    #[serde(default = "default_history")]
+    pub state_history_blocks: u64,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self { state_history_blocks: default_history() }
+    }
+}
+
+fn default_history() -> u64 {
+    jinlian_storage::DEFAULT_STATE_HISTORY
 }
 
 /// `[node]`.

@@ -128,6 +128,7 @@ pub fn run(config_path: &Path) -> Result<()> {
     let ledger_path = cfg.node.data_dir.join("ledger.redb");
     let ledger =
         Arc::new(NodeLedger::open(&ledger_path, suite).context("cannot open the node's ledger")?);
+    ledger.set_state_history(cfg.storage.state_history_blocks);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jinlian-io")

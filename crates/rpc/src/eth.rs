@@ -19,7 +19,6 @@ use jsonrpsee::RpcModule;
 use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 pub(crate) type RpcResult = Result<Value, ErrorObjectOwned>;
 /// A consistent snapshot of a group's ledger.
@@ -33,12 +32,17 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     err(-32603, e.to_string())
 }
 
-/// The state of a snapshot, for the executor.
-pub(crate) struct Snapshot<'a>(pub &'a View);
+/// The state of a snapshot, for the executor: the head's, or (`Some`) that after an earlier
+/// block still in the kept window.
+pub(crate) struct Snapshot<'a>(pub &'a View, pub Option<Height>);
 
 impl StateView for Snapshot<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        self.0.state(key).map_err(|e| StateError(e.to_string()))
+        match self.1 {
+            None => self.0.state(key),
+            Some(h) => self.0.state_at(key, h),
+        }
+        .map_err(|e| StateError(e.to_string()))
     }
 
     fn block_hash(&self, height: u64) -> Result<Option<B256>, StateError> {
@@ -65,35 +69,42 @@ pub(crate) fn resolve(v: &View, id: BlockId) -> Result<Option<u64>, ErrorObjectO
     })
 }
 
-/// Checks that `id` names the head: only the latest state is kept.
-fn at_head(v: &View, id: BlockId) -> Result<u64, ErrorObjectOwned> {
+/// The state after the block `id` names: the head's, or an earlier one the ledger still keeps
+/// (its `state_history_blocks` window).
+fn state_of(v: &View, id: BlockId) -> Result<(u64, Snapshot<'_>), ErrorObjectOwned> {
     let head = head(v)?;
     match resolve(v, id)? {
-        Some(h) if h == head => Ok(head),
-        Some(h) => Err(err(
-            -32000,
-            format!(
-                "the state of block {h} is not kept: this node keeps the latest state only \
-                 (block {head}); ask for \"latest\""
-            ),
-        )),
-        None => Err(err(-32000, "no such block")),
+        Some(h) if h == head => Ok((head, Snapshot(v, None))),
+        Some(h) => {
+            let oldest = v.history_base().map_err(internal)?.0;
+            if h < oldest {
+                return Err(err(
+                    -32000,
+                    format!(
+                        "the state of block {h} is not kept: this node keeps the state of \
+                         blocks {oldest} to {head} (storage.state_history_blocks)"
+                    ),
+                ));
+            }
+            Ok((h, Snapshot(v, Some(Height(h)))))
+        }
+        None => Err(err(-32000, format!("header not found: the chain's head is block {head}"))),
     }
 }
 
-fn account(v: &View, a: &Address) -> Result<AccountRecord, ErrorObjectOwned> {
-    match v.state(&keys::account(a)).map_err(internal)? {
+fn account(s: &Snapshot<'_>, a: &Address) -> Result<AccountRecord, ErrorObjectOwned> {
+    match s.get(&keys::account(a)).map_err(internal)? {
         Some(b) => AccountRecord::decode_bytes(&b).map_err(internal),
         None => Ok(AccountRecord::default()),
     }
 }
 
-fn code(v: &View, a: &Address) -> Result<Vec<u8>, ErrorObjectOwned> {
-    let acc = account(v, a)?;
+fn code(s: &Snapshot<'_>, a: &Address) -> Result<Vec<u8>, ErrorObjectOwned> {
+    let acc = account(s, a)?;
     if acc.code_hash.is_zero() {
         return Ok(Vec::new());
     }
-    Ok(v.state(&keys::code(&acc.code_hash)).map_err(internal)?.unwrap_or_default())
+    Ok(s.get(&keys::code(&acc.code_hash)).map_err(internal)?.unwrap_or_default())
 }
 
 /// Registers a method that reads the ledger (runs on a blocking thread).
@@ -171,21 +182,21 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     blocking(m, "eth_getBalance", |_, g, a| {
         let who = address_of(a.get(0, "address")?, "address")?;
         let v = view(g)?;
-        at_head(&v, block_id_of(a.opt(1))?)?;
-        Ok(qty256(account(&v, &who)?.balance).into())
+        let (_, state) = state_of(&v, block_id_of(a.opt(1))?)?;
+        Ok(qty256(account(&state, &who)?.balance).into())
     })?;
     blocking(m, "eth_getCode", |_, g, a| {
         let who = address_of(a.get(0, "address")?, "address")?;
         let v = view(g)?;
-        at_head(&v, block_id_of(a.opt(1))?)?;
-        Ok(data(&code(&v, &who)?).into())
+        let (_, state) = state_of(&v, block_id_of(a.opt(1))?)?;
+        Ok(data(&code(&state, &who)?).into())
     })?;
     blocking(m, "eth_getStorageAt", |_, g, a| {
         let who = address_of(a.get(0, "address")?, "address")?;
         let slot = u256_of(a.get(1, "slot")?, "slot")?;
         let v = view(g)?;
-        at_head(&v, block_id_of(a.opt(2))?)?;
-        let word = v.state(&keys::storage(&who, &slot)).map_err(internal)?;
+        let (_, state) = state_of(&v, block_id_of(a.opt(2))?)?;
+        let word = state.get(&keys::storage(&who, &slot)).map_err(internal)?;
         let value = word.map_or(U256::ZERO, |w| U256::from_be_slice(&w));
         Ok(h256(&B256::from(value)).into())
     })?;
@@ -234,13 +245,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     })?;
     blocking(m, "eth_feeHistory", |_, g, a| fee_history(g, &a))?;
     blocking(m, "debug_traceCall", |_, g, a| trace_call(g, &a))?;
-    simple(m, "debug_traceTransaction", |_, _| {
-        Err(err(
-            -32000,
-            "tracing a committed transaction needs the state before its block, which this node \
-             does not keep yet; trace the same call on the latest state with debug_traceCall",
-        ))
-    })?;
+    blocking(m, "debug_traceTransaction", |_, g, a| trace_transaction(g, &a))?;
     m.register_async_method("eth_sendRawTransaction", |p, rpc, ext| async move {
         let g = rpc.group(&ext)?.clone();
         let a = Args::new("eth_sendRawTransaction", &p)?;
@@ -254,8 +259,8 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
         let pending = a.opt(1).and_then(Value::as_str) == Some("pending");
         let nonce = {
             let v = view(&g)?;
-            at_head(&v, block_id_of(a.opt(1))?)?;
-            account(&v, &who)?.nonce
+            let (_, state) = state_of(&v, block_id_of(a.opt(1))?)?;
+            account(&state, &who)?.nonce
         };
         if !pending {
             return Ok::<Value, ErrorObjectOwned>(qty(nonce).into());
@@ -495,15 +500,18 @@ fn call_request(c: &Value, overrides: Option<&Value>) -> Result<CallRequest, Err
     Ok(req)
 }
 
-fn call_block(g: &Group, v: &View, head: u64) -> Result<BlockContext, ErrorObjectOwned> {
+/// The block a call on the state after `height` runs in: the next one, timed as it was
+/// committed if it exists, else now.
+fn call_block(g: &Group, v: &View, height: u64) -> Result<BlockContext, ErrorObjectOwned> {
     let header =
-        v.header(Height(head)).map_err(internal)?.ok_or_else(|| internal("head missing"))?;
+        v.header(Height(height)).map_err(internal)?.ok_or_else(|| internal("block missing"))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
+    let next = v.header(Height(height + 1)).map_err(internal)?;
     Ok(BlockContext {
-        height: head + 1,
-        timestamp_ms: now.max(header.timestamp_ms),
+        height: height + 1,
+        timestamp_ms: next.map_or(now.max(header.timestamp_ms), |n| n.timestamp_ms),
         gas_limit: g.block_gas_limit,
         coinbase: Address::ZERO,
         parent_state_root: header.state_root,
@@ -522,9 +530,9 @@ fn revert_error(output: &[u8]) -> ErrorObjectOwned {
 fn eth_call(g: &Group, a: &Args) -> RpcResult {
     let req = call_request(a.get(0, "call")?, a.opt(2))?;
     let v = view(g)?;
-    let head = at_head(&v, block_id_of(a.opt(1))?)?;
-    let block = call_block(g, &v, head)?;
-    let out = jinlian_executor::call(&g.exec, &Snapshot(&v), &block, &req)
+    let (height, state) = state_of(&v, block_id_of(a.opt(1))?)?;
+    let block = call_block(g, &v, height)?;
+    let out = jinlian_executor::call(&g.exec, &state, &block, &req)
         .map_err(|e| err(-32000, e.to_string()))?;
     if out.is_success() {
         return Ok(data(&out.output).into());
@@ -559,29 +567,80 @@ fn frame_json(f: &jinlian_executor::CallFrame) -> Value {
     v
 }
 
-/// `debug_traceCall(call, block, {tracer: "callTracer"})` on the latest state.
-fn trace_call(g: &Group, a: &Args) -> RpcResult {
-    let opts = a.opt(2);
+/// Checks the tracer options: only geth's `callTracer` is offered.
+fn call_tracer(opts: Option<&Value>) -> Result<(), ErrorObjectOwned> {
     let tracer = opts.and_then(|o| o.get("tracer")).and_then(Value::as_str);
     if tracer != Some("callTracer") {
         return Err(invalid("only {\"tracer\": \"callTracer\"} is offered"));
     }
+    Ok(())
+}
+
+/// `debug_traceCall(call, block, {tracer: "callTracer"})`.
+fn trace_call(g: &Group, a: &Args) -> RpcResult {
+    let opts = a.opt(2);
+    call_tracer(opts)?;
     let overrides = opts.and_then(|o| o.get("stateOverrides"));
     let req = call_request(a.get(0, "call")?, overrides)?;
     let v = view(g)?;
-    let head = at_head(&v, block_id_of(a.opt(1))?)?;
-    let block = call_block(g, &v, head)?;
-    let (_, root) = jinlian_executor::trace_call(&g.exec, &Snapshot(&v), &block, &req)
+    let (height, state) = state_of(&v, block_id_of(a.opt(1))?)?;
+    let block = call_block(g, &v, height)?;
+    let (_, root) = jinlian_executor::trace_call(&g.exec, &state, &block, &req)
         .map_err(|e| err(-32000, e.to_string()))?;
+    Ok(frame_json(&root))
+}
+
+/// `debug_traceTransaction(hash, {tracer: "callTracer"})`: re-executes the transaction's block
+/// up to it, on the state before the block (which must still be kept).
+fn trace_transaction(g: &Group, a: &Args) -> RpcResult {
+    let hash = b256_of(a.get(0, "transaction hash")?, "transaction hash")?;
+    call_tracer(a.opt(1))?;
+    let v = view(g)?;
+    let Some(loc) = v.tx_location(&hash).map_err(internal)? else {
+        return Err(err(-32000, format!("transaction {hash} is not in a committed block")));
+    };
+    let height = loc.height;
+    let parent = height.0.checked_sub(1).ok_or_else(|| internal("a transaction in block 0"))?;
+    let (_, state) = state_of(&v, BlockId::Number(parent))?;
+    let block = v.block(height).map_err(internal)?.ok_or_else(|| internal("block missing"))?;
+    let txs = block.transactions(g.exec.suite).map_err(internal)?;
+    let (receipt, _) =
+        v.receipt(&hash).map_err(internal)?.ok_or_else(|| internal("receipt missing"))?;
+    let sealers = jinlian_executor::system::sealers(&state).map_err(internal)?;
+    let header = &block.header;
+    let proposer = sealers.get(header.proposer as usize).ok_or_else(|| {
+        internal(format!("proposer {} of block {height} unknown", header.proposer))
+    })?;
+    let parent_root = v
+        .header(Height(parent))
+        .map_err(internal)?
+        .ok_or_else(|| internal("parent block missing"))?
+        .state_root;
+    let ctx = BlockContext {
+        height: height.0,
+        timestamp_ms: header.timestamp_ms,
+        gas_limit: header.gas_limit,
+        coinbase: g.exec.suite.address_of(&jinlian_crypto::PublicKey(*proposer)),
+        parent_state_root: parent_root,
+    };
+    let root = jinlian_executor::trace_transaction(&g.exec, &state, &ctx, &txs, loc.index as usize)
+        .map_err(|e| err(-32000, e.to_string()))?;
+    // The replay must reproduce the committed execution; if it does not, say so.
+    if root.gas_used != receipt.gas_used {
+        return Err(internal(format!(
+            "re-executing {hash} used {} gas, its receipt says {}",
+            root.gas_used, receipt.gas_used
+        )));
+    }
     Ok(frame_json(&root))
 }
 
 fn estimate_gas(g: &Group, a: &Args) -> RpcResult {
     let req = call_request(a.get(0, "call")?, a.opt(2))?;
     let v = view(g)?;
-    let head = at_head(&v, block_id_of(a.opt(1))?)?;
-    let block = call_block(g, &v, head)?;
-    match jinlian_executor::estimate_gas(&g.exec, &Snapshot(&v), &block, &req) {
+    let (height, state) = state_of(&v, block_id_of(a.opt(1))?)?;
+    let block = call_block(g, &v, height)?;
+    match jinlian_executor::estimate_gas(&g.exec, &state, &block, &req) {
         Ok(gas) => Ok(qty(gas).into()),
         Err(EstimateError::Fails(out))
             if out.status == jinlian_primitives::status::REVERT_INSTRUCTION =>
@@ -597,10 +656,4 @@ fn estimate_gas(g: &Group, a: &Args) -> RpcResult {
         )),
         Err(EstimateError::Exec(e)) => Err(err(-32000, e.to_string())),
     }
-}
-
-/// Keeps `Arc` in use for callers that clone groups.
-#[allow(dead_code)]
-fn _group_is_shared(g: Arc<Group>) -> Arc<Group> {
-    g
 }

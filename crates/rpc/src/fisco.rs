@@ -58,7 +58,7 @@ fn number_of(v: &Value) -> Result<u64, ErrorObjectOwned> {
 }
 
 fn members(v: &View) -> Result<Vec<([u8; 64], NodeRole)>, ErrorObjectOwned> {
-    consensus_nodes(&Snapshot(v)).map_err(internal)
+    consensus_nodes(&Snapshot(v, None)).map_err(internal)
 }
 
 fn fisco_tx(g: &Group, t: &RecoveredTx, at: Option<(B256, u64, u64)>) -> Value {
@@ -181,7 +181,7 @@ fn fisco_block(g: &Group, v: &View, block: &Block, full: bool) -> Result<Value, 
 /// set hash is theirs (the sealer lists of earlier sets are not kept yet).
 fn sealer_list_of(v: &View, block: &Block) -> Result<Option<Vec<PublicKey>>, ErrorObjectOwned> {
     let now: Vec<PublicKey> =
-        sealers(&Snapshot(v)).map_err(internal)?.into_iter().map(PublicKey).collect();
+        sealers(&Snapshot(v, None)).map_err(internal)?.into_iter().map(PublicKey).collect();
     let hash = jinlian_primitives::sealer_set_hash(v.suite(), &now);
     Ok((hash == block.header.sealer_set_hash).then_some(now))
 }
@@ -298,7 +298,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     fisco(m, "getPbftView", |_, g, _| Ok(qty(g.backend.status().view).into()))?;
     fisco(m, "getSealerList", |_, g, _| {
         let v = view(g)?;
-        let s = sealers(&Snapshot(&v)).map_err(internal)?;
+        let s = sealers(&Snapshot(&v, None)).map_err(internal)?;
         Ok(json!(s.iter().map(node_hex).collect::<Vec<_>>()))
     })?;
     fisco(m, "getObserverList", |_, g, _| {
@@ -356,7 +356,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     fisco(m, "getConsensusStatus", |_, g, _| {
         let s = g.backend.status();
         let v = view(g)?;
-        let list = sealers(&Snapshot(&v)).map_err(internal)?;
+        let list = sealers(&Snapshot(&v, None)).map_err(internal)?;
         let head_block = v.head().map_err(internal)?;
         let mut base = json!({
             "accountType": if s.sealer { 1 } else { 0 },
@@ -472,7 +472,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     fisco(m, "getSystemConfigByKey", |_, g, a| {
         let key = a.get(1, "key")?.as_str().ok_or_else(|| invalid("the key must be a string"))?;
         let v = view(g)?;
-        match read_config(&Snapshot(&v), key).map_err(internal)? {
+        match read_config(&Snapshot(&v, None), key).map_err(internal)? {
             Some((value, _)) => Ok(value.into()),
             None => Err(err(
                 INVALID_CONFIG_KEY,
@@ -513,7 +513,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
             data: input,
             overrides: Vec::new(),
         };
-        let out = jinlian_executor::call(&g.exec, &Snapshot(&v), &block, &req)
+        let out = jinlian_executor::call(&g.exec, &Snapshot(&v, None), &block, &req)
             .map_err(|e| err(CALL_ERROR, e.to_string()))?;
         Ok(
             json!({ "currentBlockNumber": qty(n), "output": data(&out.output), "status": qty(u64::from(out.status)) }),

@@ -27,11 +27,17 @@ pub enum Table {
     State,
     /// sequence number (u64 BE) → consensus write-ahead-log entry.
     Wal,
+    /// state key ‖ height (u64 BE) → the key's value before block `height` wrote it
+    /// (`0x00` absent, `0x01 ‖ value`): the state of recent blocks, read backwards.
+    History,
+    /// height → the state keys block `height` wrote into `History` (each as u16 BE length ‖
+    /// key), so the history of old blocks can be pruned.
+    HistoryKeys,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 11] = [
         Table::Meta,
         Table::Headers,
         Table::Certificates,
@@ -41,6 +47,8 @@ impl Table {
         Table::Receipts,
         Table::State,
         Table::Wal,
+        Table::History,
+        Table::HistoryKeys,
     ];
 
     /// A stable name, used as the redb table name.
@@ -55,6 +63,8 @@ impl Table {
             Table::Receipts => "receipts",
             Table::State => "state",
             Table::Wal => "wal",
+            Table::History => "history",
+            Table::HistoryKeys => "history_keys",
         }
     }
 

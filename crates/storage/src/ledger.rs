@@ -17,6 +17,15 @@ const META_SUITE: &[u8] = b"suite";
 const META_HEAD: &[u8] = b"head";
 const META_GENESIS: &[u8] = b"genesis";
 const META_TOTALS: &[u8] = b"totals";
+const META_HISTORY_BASE: &[u8] = b"history_base";
+
+/// How many recent blocks' state a ledger keeps readable unless told otherwise
+/// ([`Ledger::set_state_history`]).
+pub const DEFAULT_STATE_HISTORY: u64 = 10_000;
+
+/// History entries of at most this many old blocks are pruned per commit, so lowering the
+/// window catches up over later commits instead of stalling one.
+const PRUNE_PER_COMMIT: usize = 4;
 
 /// Transactions in the chain up to its head, and how many of them failed.
 #[derive(
@@ -70,6 +79,8 @@ pub struct Ledger<S: KvStore> {
     // Held while checking the head and writing a block, so two committers cannot both extend
     // the same head.
     commit_lock: std::sync::Mutex<()>,
+    // Blocks whose prior state is kept (0: only the head's state).
+    history: std::sync::atomic::AtomicU64,
 }
 
 impl Ledger<RedbStore> {
@@ -155,7 +166,12 @@ impl<S: KvStore> Ledger<S> {
                 store.write(b)?;
             }
         }
-        let ledger = Self { store, suite, commit_lock: std::sync::Mutex::new(()) };
+        let ledger = Self {
+            store,
+            suite,
+            commit_lock: std::sync::Mutex::new(()),
+            history: std::sync::atomic::AtomicU64::new(DEFAULT_STATE_HISTORY),
+        };
         ledger.count_totals_once()?;
         Ok(ledger)
     }
@@ -181,6 +197,13 @@ impl<S: KvStore> Ledger<S> {
     /// The chain's crypto suite.
     pub fn suite(&self) -> CryptoSuite {
         self.suite
+    }
+
+    /// Keeps the state of the last `blocks` blocks readable ([`LedgerView::state_at`]) from
+    /// the next commit on: each commit records the values its writes replace and prunes what
+    /// fell out of the window. 0 keeps only the head's state.
+    pub fn set_state_history(&self, blocks: u64) {
+        self.history.store(blocks, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The engine.
@@ -267,6 +290,7 @@ impl<S: KvStore> Ledger<S> {
             b.put(Table::Receipts, key, alloy_rlp::encode(receipt));
             b.put(Table::TxIndex, tx_hash.as_slice(), key);
         }
+        self.record_history(&view, h, state_writes, &mut b)?;
         for (k, v) in state_writes {
             match v {
                 Some(v) => b.put(Table::State, k.clone(), v.clone()),
@@ -286,6 +310,72 @@ impl<S: KvStore> Ledger<S> {
         }
         self.store.write(b)?;
         Ok(ChainHead { height: h, hash })
+    }
+
+    /// Records in `b` the values block `h`'s writes replace, prunes history that fell out of the
+    /// window, and moves the lowest readable height.
+    fn record_history(
+        &self,
+        view: &LedgerView<S::Snapshot>,
+        h: Height,
+        state_writes: &[StateWrite],
+        b: &mut WriteBatch,
+    ) -> Result<(), StoreError> {
+        let window = self.history.load(std::sync::atomic::Ordering::Relaxed);
+        let mut base = match view.snap.get(Table::Meta, META_HISTORY_BASE)? {
+            Some(v) => parse_height(&v)?.0,
+            // Nothing recorded yet: history starts at this block's parent.
+            None => h.0.saturating_sub(1),
+        };
+        if window == 0 || h == Height(0) {
+            base = h.0;
+        } else {
+            let mut written = Vec::new();
+            for (k, _) in state_writes {
+                // Code is stored under its hash and never changes: no history needed.
+                if k.first() == Some(&b'c') {
+                    continue;
+                }
+                let len = u16::try_from(k.len())
+                    .map_err(|_| StoreError::Invalid("a state key longer than 64 KiB".into()))?;
+                let old = view.state(k)?;
+                let mut value = Vec::with_capacity(1 + old.as_ref().map_or(0, Vec::len));
+                if let Some(old) = old {
+                    value.push(1);
+                    value.extend_from_slice(&old);
+                } else {
+                    value.push(0);
+                }
+                b.put(Table::History, [k.as_slice(), &height_key(h)].concat(), value);
+                written.extend_from_slice(&len.to_be_bytes());
+                written.extend_from_slice(k);
+            }
+            b.put(Table::HistoryKeys, height_key(h), written);
+        }
+        // Blocks at or below `h - window` are no longer needed to read any kept height.
+        let keep_from = if window == 0 { h.0 + 1 } else { h.0.saturating_sub(window) + 1 };
+        let old = view.snap.range(
+            Table::HistoryKeys,
+            &[],
+            Some(&height_key(Height(keep_from))),
+            PRUNE_PER_COMMIT,
+        )?;
+        for (hk, keys) in old {
+            let pruned = parse_height(&hk)?;
+            let mut rest = keys.as_slice();
+            while let [a, b0, tail @ ..] = rest {
+                let len = u16::from_be_bytes([*a, *b0]) as usize;
+                if tail.len() < len {
+                    return Err(corrupt(format!("history key list of block {}", pruned.0)));
+                }
+                b.delete(Table::History, [&tail[..len], &height_key(pruned)].concat());
+                rest = &tail[len..];
+            }
+            b.delete(Table::HistoryKeys, hk);
+            base = base.max(pruned.0);
+        }
+        b.put(Table::Meta, META_HISTORY_BASE, height_key(Height(base)));
+        Ok(())
     }
 
     /// Appends a consensus write-ahead-log entry under `seq`, durably, before returning.
@@ -495,6 +585,39 @@ impl<R: KvRead> LedgerView<R> {
     /// A state value.
     pub fn state(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.snap.get(Table::State, key)
+    }
+
+    /// The lowest height whose state [`Self::state_at`] can read (the head when no history is
+    /// kept).
+    pub fn history_base(&self) -> Result<Height, StoreError> {
+        match self.snap.get(Table::Meta, META_HISTORY_BASE)? {
+            Some(v) => parse_height(&v),
+            None => Ok(self.head()?.map_or(Height(0), |h| h.height)),
+        }
+    }
+
+    /// A state value as it was after block `height`, which must lie between
+    /// [`Self::history_base`] and the head ([`StoreError::Pruned`] otherwise).
+    pub fn state_at(&self, key: &[u8], height: Height) -> Result<Option<Vec<u8>>, StoreError> {
+        let head = self.head()?.map_or(Height(0), |h| h.height);
+        if height == head {
+            return self.state(key);
+        }
+        let base = self.history_base()?;
+        if height > head || height < base {
+            return Err(StoreError::Pruned { height, oldest: base, head });
+        }
+        // The first block after `height` that wrote the key recorded its value at `height`.
+        let from = [key, &height_key(Height(height.0 + 1))].concat();
+        let to = [key, &[0xff; 8][..]].concat();
+        match self.snap.range(Table::History, &from, Some(&to), 1)?.pop() {
+            None => self.state(key),
+            Some((_, v)) => match v.split_first() {
+                Some((0, [])) => Ok(None),
+                Some((1, old)) => Ok(Some(old.to_vec())),
+                _ => Err(corrupt(format!("history entry of block {}", height.0 + 1))),
+            },
+        }
     }
 
     /// State entries with keys starting at `from` (up to `limit`).

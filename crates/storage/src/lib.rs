@@ -26,7 +26,10 @@ mod mem_store;
 mod redb_store;
 
 pub use kv::{Entry, KvRead, KvStore, Table, WriteBatch, WriteOp};
-pub use ledger::{ChainHead, LEDGER_FORMAT, Ledger, LedgerView, StateWrite, Totals, TxLocation};
+pub use ledger::{
+    ChainHead, DEFAULT_STATE_HISTORY, LEDGER_FORMAT, Ledger, LedgerView, StateWrite, Totals,
+    TxLocation,
+};
 pub use mem_store::{MemSnapshot, MemStore};
 pub use redb_store::{RedbSnapshot, RedbStore};
 
@@ -62,6 +65,18 @@ pub enum StoreError {
         stored: String,
         /// Requested.
         wanted: CryptoSuite,
+    },
+    /// The state of a height outside the kept window was asked for.
+    #[error(
+        "the state of block {height} is not kept: this node keeps the state of blocks {oldest} to {head}"
+    )]
+    Pruned {
+        /// The height asked for.
+        height: Height,
+        /// The lowest readable height.
+        oldest: Height,
+        /// The head.
+        head: Height,
     },
     /// Stored bytes do not decode.
     #[error("ledger data is corrupt: {0}")]

@@ -288,3 +288,76 @@ fn reads_at_extreme_heights_and_inverted_ranges_do_not_panic() {
     assert!(redb.view().unwrap().state_range(b"z", Some(b"a"), 10).unwrap().is_empty());
     assert!(redb.view().unwrap().block_txs(Height(u64::MAX)).unwrap().is_empty());
 }
+
+/// What `make_block` leaves under `block_key(k)` once block `at` is committed.
+fn expected_block_key(k: u64, at: u64) -> Option<Vec<u8>> {
+    (k <= at && at < k + 2).then(|| (k as u32 * 3).to_be_bytes().to_vec())
+}
+
+#[test]
+fn past_state_is_readable_within_the_window_and_pruned_after_it() {
+    let suite = CryptoSuite::Ecdsa;
+    let ledger = Ledger::new(MemStore::new(), suite).unwrap();
+    ledger.set_state_history(10);
+    let (g, gr, gw) = make_block(suite, None, 0, 0);
+    let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
+    for h in 1..=30u64 {
+        let (b, r, w) = make_block(suite, Some(head), h, h as u32 * 3);
+        head = ledger.commit_block(&b, &r, &w).unwrap();
+        let v = ledger.view().unwrap();
+        let base = v.history_base().unwrap().0;
+        assert_eq!(base, h.saturating_sub(10), "at head {h}");
+        for at in base..=h {
+            let got = v.state_at(HEIGHT_KEY, Height(at)).unwrap();
+            let want = Some(at.to_be_bytes().to_vec());
+            assert_eq!(got, want, "height key at {at}, head {h}");
+            for k in at.saturating_sub(3)..=at + 1 {
+                assert_eq!(
+                    v.state_at(&block_key(k), Height(at)).unwrap(),
+                    expected_block_key(k, at),
+                    "block key {k} at {at}, head {h}"
+                );
+            }
+        }
+        if base > 0 {
+            assert!(matches!(
+                v.state_at(HEIGHT_KEY, Height(base - 1)),
+                Err(StoreError::Pruned { .. })
+            ));
+        }
+        assert!(matches!(v.state_at(HEIGHT_KEY, Height(h + 1)), Err(StoreError::Pruned { .. })));
+    }
+
+    // A smaller window catches up a few old blocks per commit, never reading pruned data.
+    ledger.set_state_history(2);
+    let mut last_base = 20;
+    for h in 31..=40u64 {
+        let (b, r, w) = make_block(suite, Some(head), h, 1);
+        head = ledger.commit_block(&b, &r, &w).unwrap();
+        let v = ledger.view().unwrap();
+        let base = v.history_base().unwrap().0;
+        assert!(base >= last_base && base <= h, "base {base} at {h}");
+        last_base = base;
+        for at in base..=h {
+            assert_eq!(
+                v.state_at(HEIGHT_KEY, Height(at)).unwrap(),
+                Some(at.to_be_bytes().to_vec())
+            );
+        }
+    }
+    assert_eq!(last_base, 38);
+
+    // No history at all: only the head, and the old entries go.
+    ledger.set_state_history(0);
+    for h in 41..=45u64 {
+        let (b, r, w) = make_block(suite, Some(head), h, 1);
+        head = ledger.commit_block(&b, &r, &w).unwrap();
+    }
+    let v = ledger.view().unwrap();
+    assert_eq!(v.history_base().unwrap(), Height(45));
+    assert!(matches!(v.state_at(HEIGHT_KEY, Height(44)), Err(StoreError::Pruned { .. })));
+    assert_eq!(v.state_at(HEIGHT_KEY, Height(45)).unwrap(), Some(45u64.to_be_bytes().to_vec()));
+    let snap = ledger.store().snapshot().unwrap();
+    assert!(snap.last(Table::History).unwrap().is_none());
+    assert!(snap.last(Table::HistoryKeys).unwrap().is_none());
+}
