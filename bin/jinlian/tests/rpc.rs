@@ -250,6 +250,18 @@ fn the_ethereum_namespace_serves_a_token_end_to_end() {
         .count();
     assert_eq!(past.as_array().unwrap().len(), from_3, "{past}");
 
+    // A transaction behind a nonce gap waits in the pool as "queued", and is listed so.
+    let gapped = signed(&net, &me, 9, TxKind::Call(other), vec![], 30_000);
+    let gapped_hash = rpc(node, "eth_sendRawTransaction", json!([gapped])).unwrap();
+    assert_eq!(
+        rpc(node, "txpool_status", json!([])).unwrap(),
+        json!({"pending": "0x0", "queued": "0x1"})
+    );
+    let content = rpc(node, "txpool_content", json!([])).unwrap();
+    let mine = format!("{:#x}", me.address());
+    assert_eq!(content["queued"][&mine]["9"]["hash"], gapped_hash, "{content}");
+    assert_eq!(content["pending"], json!({}), "{content}");
+
     // Blocks and receipts agree.
     let n = hex_u64(&r["blockNumber"]);
     let block = rpc(node, "eth_getBlockByNumber", json!([format!("{n:#x}"), true])).unwrap();
@@ -313,6 +325,10 @@ fn bad_input_gets_errors_that_say_what_is_wrong_and_the_node_keeps_serving() {
     assert_eq!(status, 200);
     assert!(body.contains("-32700"), "{body}");
     assert_eq!(code(rpc(node, "eth_noSuchMethod", json!([]))), -32601);
+    // Subscriptions need a WebSocket, and the error says so.
+    let e = rpc(node, "eth_subscribe", json!(["newHeads"])).unwrap_err();
+    assert_eq!(e["code"], -32601, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("WebSocket"), "{e}");
     let e = rpc(node, "eth_getBalance", json!(["0x1234", "latest"])).unwrap_err();
     assert_eq!(e["code"], -32602);
     assert!(e["message"].as_str().unwrap().contains("20 bytes"), "{e}");

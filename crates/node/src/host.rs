@@ -435,7 +435,26 @@ impl Host {
                 if let Some((who, nonce)) = q.nonce_of {
                     a.next_nonce = Some(self.pool.next_nonce(&who, nonce));
                 }
-                a.pending = self.pool.iter().take(q.list.min(10_000)).cloned().collect();
+                a.queued_count = self.pool.queued();
+                if q.list > 0 {
+                    let state = self.state()?;
+                    let mut nonces = HashMap::new();
+                    for t in self.pool.iter().take(q.list.min(10_000)) {
+                        let n = match nonces.get(&t.sender) {
+                            Some(n) => *n,
+                            None => {
+                                let n = crate::pool::account_nonce(&state, &t.sender)?;
+                                nonces.insert(t.sender, n);
+                                n
+                            }
+                        };
+                        if self.pool.waits_for_gap(t, n) {
+                            a.queued.push(t.clone());
+                        } else {
+                            a.pending.push(t.clone());
+                        }
+                    }
+                }
                 let _ = reply.send(a);
             }
             HostEvent::Misbehaved(peer, why) => {

@@ -149,6 +149,9 @@ pub struct Pool {
     /// Ethereum nonces pooled per sender.
     nonces: HashSet<(Address, u64)>,
     per_sender: HashMap<Address, usize>,
+    /// Ethereum transactions waiting behind a nonce gap (geth's "queued"), as of the last
+    /// admission or commit.
+    queued: usize,
 }
 
 fn account(state: &dyn StateView, who: &Address) -> Result<AccountRecord, StateError> {
@@ -158,7 +161,7 @@ fn account(state: &dyn StateView, who: &Address) -> Result<AccountRecord, StateE
     })
 }
 
-fn account_nonce(state: &dyn StateView, who: &Address) -> Result<u64, StateError> {
+pub(crate) fn account_nonce(state: &dyn StateView, who: &Address) -> Result<u64, StateError> {
     Ok(account(state, who)?.nonce)
 }
 
@@ -175,7 +178,19 @@ impl Pool {
             random_ids: HashSet::new(),
             nonces: HashSet::new(),
             per_sender: HashMap::new(),
+            queued: 0,
         }
+    }
+
+    /// Transactions that cannot be packed until an earlier nonce of their sender arrives.
+    pub fn queued(&self) -> usize {
+        self.queued.min(self.txs.len())
+    }
+
+    /// Whether an Ethereum transaction waits behind a nonce gap, given its sender's nonce in
+    /// the head state.
+    pub fn waits_for_gap(&self, tx: &RecoveredTx, state_nonce: u64) -> bool {
+        tx.tx.nonce().is_some_and(|n| n > self.next_nonce(&tx.sender, state_nonce))
     }
 
     /// Number of transactions.
@@ -274,7 +289,18 @@ impl Pool {
             self.random_ids.insert(key);
         }
         if let Some(n) = t.nonce() {
+            let next = self.next_nonce(&tx.sender, account_nonce(state, &tx.sender)?);
             self.nonces.insert((tx.sender, n));
+            if n > next {
+                self.queued += 1;
+            } else {
+                // Filling a gap releases the transactions queued behind it.
+                let mut m = n + 1;
+                while self.nonces.contains(&(tx.sender, m)) {
+                    self.queued = self.queued.saturating_sub(1);
+                    m += 1;
+                }
+            }
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -363,18 +389,37 @@ impl Pool {
 
     /// Drops what can no longer be valid at `next_height`: consortium transactions whose
     /// blockLimit has passed and Ethereum transactions below their sender's nonce.
+    /// Also recounts the transactions queued behind nonce gaps.
     pub fn prune(&mut self, next_height: u64, state: &dyn StateView) -> Result<usize, StateError> {
         let mut dead = Vec::new();
+        // Per sender of Ethereum transactions: its nonce in the state, and how many stay.
+        let mut senders: HashMap<Address, (u64, usize)> = HashMap::new();
         for (h, e) in &self.txs {
             let gone = match e.tx.tx.body() {
                 TxBody::Consortium(c) => c.block_limit < next_height,
-                _ => e.tx.tx.nonce().unwrap_or_default() < account_nonce(state, &e.tx.sender)?,
+                _ => {
+                    let entry = match senders.get_mut(&e.tx.sender) {
+                        Some(entry) => entry,
+                        None => senders
+                            .entry(e.tx.sender)
+                            .or_insert((account_nonce(state, &e.tx.sender)?, 0)),
+                    };
+                    let gone = e.tx.tx.nonce().unwrap_or_default() < entry.0;
+                    if !gone {
+                        entry.1 += 1;
+                    }
+                    gone
+                }
             };
             if gone {
                 dead.push(*h);
             }
         }
         self.remove(dead.iter());
+        self.queued = senders
+            .iter()
+            .map(|(who, (n, kept))| kept.saturating_sub((self.next_nonce(who, *n) - n) as usize))
+            .sum();
         Ok(dead.len())
     }
 }

@@ -155,3 +155,34 @@ fn the_pool_is_bounded_and_packs_in_a_valid_order() {
     // The randomid of a removed transaction is free again in the pool.
     assert!(pool.admit(cons(&a, 7, 8, 1), &rules(6), &after, none).unwrap());
 }
+
+#[test]
+fn transactions_behind_a_nonce_gap_are_counted_as_queued_until_the_gap_fills() {
+    let a = KeyPair::from_secret(CryptoSuite::Ecdsa, &[3; 32]).unwrap();
+    let b = KeyPair::from_secret(CryptoSuite::Ecdsa, &[4; 32]).unwrap();
+    let mut state = MemState::new();
+    state.set_account(a.address(), 5, U256::ZERO);
+    let mut pool = Pool::new(100, 1 << 20);
+    let r = rules(1);
+    // a is at nonce 5: 7 and 8 wait for 6; b:0 and a consortium tx are ready.
+    for t in [eth(&a, 7, CHAIN), eth(&a, 8, CHAIN), eth(&b, 0, CHAIN), cons(&a, 1, 5, 1)] {
+        assert!(pool.admit(t, &r, &state, none).unwrap());
+    }
+    assert_eq!(pool.queued(), 2);
+    assert!(pool.waits_for_gap(&eth(&a, 7, CHAIN), 5));
+    assert!(!pool.waits_for_gap(&eth(&b, 0, CHAIN), 0));
+    assert!(pool.admit(eth(&a, 5, CHAIN), &r, &state, none).unwrap());
+    assert_eq!(pool.queued(), 2, "5 is ready, 6 still missing");
+    assert!(pool.admit(eth(&a, 6, CHAIN), &r, &state, none).unwrap());
+    assert_eq!(pool.queued(), 0, "6 releases 7 and 8");
+
+    // After a block moved a to nonce 9 (5..8 committed elsewhere): a new gap at 10 is queued.
+    assert!(pool.admit(eth(&a, 11, CHAIN), &r, &state, none).unwrap());
+    assert_eq!(pool.queued(), 1);
+    state.set_account(a.address(), 9, U256::ZERO);
+    assert_eq!(pool.prune(2, &state).unwrap(), 4, "a:5..8 are below the nonce");
+    assert_eq!(pool.queued(), 1, "a:11 still waits for 9 and 10");
+    state.set_account(a.address(), 11, U256::ZERO);
+    pool.prune(3, &state).unwrap();
+    assert_eq!(pool.queued(), 0, "a:11 is next now");
+}

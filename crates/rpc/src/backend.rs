@@ -72,8 +72,12 @@ pub struct PoolAnswer {
     pub tx: Option<RecoveredTx>,
     /// The next nonce of the account asked for, counting its pooled transactions in sequence.
     pub next_nonce: Option<u64>,
-    /// Pooled transactions (up to the limit asked for), oldest first.
+    /// Pooled transactions that can be packed (up to the limit asked for), oldest first.
     pub pending: Vec<RecoveredTx>,
+    /// Pooled transactions waiting behind a nonce gap of their sender (within the same limit).
+    pub queued: Vec<RecoveredTx>,
+    /// How many transactions of the whole pool wait behind a nonce gap.
+    pub queued_count: usize,
 }
 
 /// A question for the pool.

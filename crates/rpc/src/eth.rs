@@ -167,8 +167,14 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
             None => false.into(),
         })
     })?;
-    simple(m, "txpool_status", |g, _| {
-        Ok(json!({ "pending": qty(g.backend.status().pool_size as u64), "queued": "0x0" }))
+    m.register_async_method("txpool_status", |_p, rpc, ext| async move {
+        let g = rpc.group(&ext)?.clone();
+        let ans = g.backend.pool(PoolQuery::default()).await;
+        let size = g.backend.status().pool_size;
+        Ok::<Value, ErrorObjectOwned>(json!({
+            "pending": qty(size.saturating_sub(ans.queued_count) as u64),
+            "queued": qty(ans.queued_count as u64),
+        }))
     })?;
     for name in ["eth_sendTransaction", "eth_sign", "eth_signTransaction", "eth_signTypedData_v4"] {
         simple(m, name, |_, _| {
@@ -286,17 +292,22 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     m.register_async_method("txpool_content", |_p, rpc, ext| async move {
         let g = rpc.group(&ext)?.clone();
         let ans = g.backend.pool(PoolQuery { list: 1_000, ..PoolQuery::default() }).await;
-        let mut pending = serde_json::Map::new();
-        for t in &ans.pending {
-            let by_sender = pending
-                .entry(addr(&t.sender))
-                .or_insert_with(|| Value::Object(serde_json::Map::new()));
-            if let Value::Object(m) = by_sender {
-                let key = t.tx.nonce().map_or_else(|| h256(&t.tx.hash()), |n| n.to_string());
-                m.insert(key, tx_json(t, None, g.exec.suite));
+        let by_sender = |txs: &[RecoveredTx]| {
+            let mut out = serde_json::Map::new();
+            for t in txs {
+                let entry = out
+                    .entry(addr(&t.sender))
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Value::Object(m) = entry {
+                    let key = t.tx.nonce().map_or_else(|| h256(&t.tx.hash()), |n| n.to_string());
+                    m.insert(key, tx_json(t, None, g.exec.suite));
+                }
             }
-        }
-        Ok::<Value, ErrorObjectOwned>(json!({ "pending": pending, "queued": {} }))
+            Value::Object(out)
+        };
+        Ok::<Value, ErrorObjectOwned>(
+            json!({ "pending": by_sender(&ans.pending), "queued": by_sender(&ans.queued) }),
+        )
     })?;
     Ok(())
 }

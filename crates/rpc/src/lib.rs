@@ -29,6 +29,8 @@ pub use backend::{
 use anyhow::{Context, Result};
 use jinlian_executor::ExecConfig;
 use jinlian_storage::{Ledger, RedbStore};
+use jsonrpsee::MethodResponse;
+use jsonrpsee::core::middleware::{RpcServiceBuilder, RpcServiceT};
 use jsonrpsee::server::{BatchRequestConfig, HttpRequest, ServerBuilder, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::{Extensions, RpcModule};
@@ -141,8 +143,71 @@ fn route_path(mut req: HttpRequest) -> HttpRequest {
     } else {
         Route::Unknown(path)
     };
+    let websocket = req
+        .headers()
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     req.extensions_mut().insert(route);
+    req.extensions_mut().insert(if websocket { Transport::WebSocket } else { Transport::Http });
     req
+}
+
+/// How a request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Http,
+    WebSocket,
+}
+
+/// RPC middleware: a subscription asked for over plain HTTP gets an error that says what to do
+/// (jsonrpsee alone answers "Internal error").
+#[derive(Debug, Clone)]
+struct HttpSubscriptions<S>(S);
+
+impl<S> RpcServiceT for HttpSubscriptions<S>
+where
+    S: RpcServiceT<MethodResponse = MethodResponse> + Send + Sync + Clone + 'static,
+{
+    type MethodResponse = S::MethodResponse;
+    type NotificationResponse = S::NotificationResponse;
+    type BatchResponse = S::BatchResponse;
+
+    fn call<'a>(
+        &self,
+        req: jsonrpsee::types::Request<'a>,
+    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
+        let refuse = req.extensions().get::<Transport>() == Some(&Transport::Http)
+            && matches!(req.method_name(), "eth_subscribe" | "eth_unsubscribe");
+        let service = self.0.clone();
+        async move {
+            if refuse {
+                return MethodResponse::error(
+                    req.id,
+                    err(
+                        -32601,
+                        "subscriptions need a WebSocket connection (ws://host:port/…); over \
+                         HTTP, poll with eth_newFilter and eth_getFilterChanges",
+                    ),
+                );
+            }
+            service.call(req).await
+        }
+    }
+
+    fn batch<'a>(
+        &self,
+        requests: jsonrpsee::core::middleware::Batch<'a>,
+    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
+        self.0.batch(requests)
+    }
+
+    fn notification<'a>(
+        &self,
+        n: jsonrpsee::core::middleware::Notification<'a>,
+    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
+        self.0.notification(n)
+    }
 }
 
 /// Shared by every method.
@@ -209,6 +274,7 @@ pub async fn start(
         .layer(tower::util::MapRequestLayer::new(route_path));
     let server = ServerBuilder::with_config(server_cfg)
         .set_http_middleware(http)
+        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(HttpSubscriptions))
         .build(addr)
         .await
         .with_context(|| format!("cannot serve JSON-RPC on {addr}"))?;

@@ -13,7 +13,9 @@ mod common;
 use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256};
 use jinlian_crypto::CryptoSuite;
 use jinlian_primitives::Receipt;
-use jinlian_storage::{ChainHead, KvStore, Ledger, RedbStore, StateWrite, Table, WriteBatch};
+use jinlian_storage::{
+    ChainHead, DEFAULT_STATE_HISTORY, KvStore, Ledger, RedbStore, StateWrite, Table, WriteBatch,
+};
 use std::time::Instant;
 
 const TXS: u32 = 10_000;
@@ -45,12 +47,15 @@ fn block(
         };
         r.logs = vec![log];
     }
-    // Two storage slots per transaction (sender and recipient balances), 52-byte keys.
+    // Two storage slots per transaction (sender and recipient balances), 52-byte keys, out of
+    // 100,000 balances: from the sixth block on every write updates an existing slot.
     let writes = (0..if height == 0 { 0 } else { WRITES })
         .map(|i| {
             let mut k = Vec::with_capacity(52);
             k.extend_from_slice(Address::repeat_byte(0x20).as_slice());
-            k.extend_from_slice(&U256::from(height * 1_000_000 + i as u64).to_be_bytes::<32>());
+            k.extend_from_slice(
+                &U256::from((height * WRITES as u64 + i as u64) % 100_000).to_be_bytes::<32>(),
+            );
             (k, Some(U256::from(i).to_be_bytes::<32>().to_vec()))
         })
         .collect();
@@ -64,11 +69,13 @@ struct Run {
     file: u64,
 }
 
-/// Our schema: `Ledger::commit_block` (txs and receipts keyed by height ‖ index, hash index).
-fn run_ledger(dir: &std::path::Path, blocks: u64) -> Run {
-    let path = dir.join("ledger.redb");
+/// Our schema: `Ledger::commit_block` (txs and receipts keyed by height ‖ index, hash index),
+/// keeping the state of the last `history` blocks.
+fn run_ledger(dir: &std::path::Path, blocks: u64, history: u64) -> Run {
+    let path = dir.join(format!("ledger-{history}.redb"));
     let suite = CryptoSuite::Ecdsa;
     let ledger = Ledger::open(&path, suite).unwrap();
+    ledger.set_state_history(history);
     let (g, gr, gw) = block(suite, None, 0);
     let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
     let mut secs = Vec::new();
@@ -151,9 +158,17 @@ fn main() {
     println!(
         "storage/commit_block: {blocks} blocks x ({TXS} txs + {TXS} receipts + {WRITES} state writes), redb, one fsync'd transaction per block"
     );
-    let ours = run_ledger(dir.path(), blocks);
+    let ours = run_ledger(dir.path(), blocks, DEFAULT_STATE_HISTORY);
+    let pruning = run_ledger(dir.path(), blocks, 4);
+    let head_only = run_ledger(dir.path(), blocks, 0);
     let base = run_hash_keyed(dir.path(), blocks);
     report("ledger (height-keyed)", &ours, blocks);
+    report("ledger, 4-block window", &pruning, blocks);
+    report("ledger, head state only", &head_only, blocks);
     report("baseline (hash-keyed)", &base, blocks);
     println!("  ratio (baseline time / ours): {:.2}x", base.total_s / ours.total_s);
+    println!(
+        "  cost of keeping past state (ours / head state only): {:.2}x",
+        ours.total_s / head_only.total_s
+    );
 }
