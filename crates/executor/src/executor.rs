@@ -77,6 +77,10 @@ pub struct BlockOutcome {
     /// The sealers (sorted node ids) from the next height on, when this block changed them
     /// through the Consensus system contract.
     pub next_sealers: Option<Vec<[u8; 64]>>,
+    /// For each entry of `write_set`, the value the key held in the parent state (`None` for
+    /// code keys, whose history is not kept), so the ledger can keep past state without
+    /// reading it again.
+    pub prior: Vec<Option<Vec<u8>>>,
 }
 
 /// The parent state with a block's writes on top.
@@ -432,7 +436,8 @@ fn execute_into(
 
     let mut state = evm.inner.ctx.journaled_state.database;
     state.merge_transitions(BundleRetention::PlainState);
-    let changes = state.take_bundle().to_plain_state(OriginalValuesKnown::Yes);
+    let bundle = state.take_bundle();
+    let changes = bundle.to_plain_state(OriginalValuesKnown::Yes);
     let mut writes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
     for (addr, info) in changes.accounts {
         let v = info.map(|i| {
@@ -458,21 +463,28 @@ fn execute_into(
     // Replay records whose blockLimit has passed can never match a valid transaction again:
     // the records with blockLimit `height - 1` go now (every height prunes its predecessor),
     // and this block's records join the lists of their blockLimits.
+    // Values the replay-protection writes replace, for the ledger's history.
+    let mut replaced: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
     for (limit, mut list) in expiring {
         let key = keys::random_expiry(limit);
-        if let Some(mut old) = parent.get(&key)? {
-            old.append(&mut list);
-            list = old;
+        let old = parent.get(&key)?;
+        if let Some(old) = &old {
+            list = [old.as_slice(), &list].concat();
         }
+        replaced.insert(key.clone(), old);
         writes.insert(key, Some(list));
     }
     if let Some(expired_at) = block.height.checked_sub(1) {
         let key = keys::random_expiry(expired_at);
         if let Some(list) = parent.get(&key)? {
             for record in list.chunks_exact(keys::RANDOM_ID_RECORD) {
-                writes.insert([b"r".as_slice(), record].concat(), None);
+                let k = [b"r".as_slice(), record].concat();
+                // A record listed under blockLimit `expired_at` holds that blockLimit.
+                replaced.insert(k.clone(), Some(expired_at.to_be_bytes().to_vec()));
+                writes.insert(k, None);
             }
-            writes.insert(key, None);
+            writes.insert(key.clone(), None);
+            replaced.insert(key, Some(list));
         }
     }
     let consensus_key = keys::account(&crate::system::CONSENSUS);
@@ -485,6 +497,10 @@ fn execute_into(
     } else {
         None
     };
+    let prior = writes
+        .keys()
+        .map(|k| prior_value(k, &bundle, &replaced, parent))
+        .collect::<Result<Vec<_>, _>>()?;
     let write_set: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes.into_iter().collect();
     let state_root = state_root(cfg.suite, block.parent_state_root, &write_set);
     let digested = sink.finish()?;
@@ -496,7 +512,46 @@ fn execute_into(
         gas_used: cumulative,
         logs_bloom: digested.bloom,
         next_sealers,
+        prior,
     })
+}
+
+/// The value a written key held in the parent state, taken from what execution already
+/// loaded; read from the parent only for a key execution did not track.
+fn prior_value(
+    key: &[u8],
+    bundle: &revm::database::BundleState,
+    replaced: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    parent: &dyn StateView,
+) -> Result<Option<Vec<u8>>, StateError> {
+    if let Some(v) = replaced.get(key) {
+        return Ok(v.clone());
+    }
+    let account = |k: &[u8]| bundle.state.get(&Address::from_slice(&k[1..21]));
+    match (key.first(), key.len()) {
+        // Code is keyed by its hash and never changes: the ledger keeps no history of it.
+        (Some(b'c'), _) => Ok(None),
+        (Some(b'a'), 21) => match account(key) {
+            Some(acc) => Ok(acc.original_info.as_ref().map(|i| {
+                AccountRecord { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash }
+                    .encode_to_vec()
+            })),
+            None => parent.get(key),
+        },
+        (Some(b's'), 53) => {
+            let slot = U256::from_be_slice(&key[21..]);
+            match account(key).and_then(|acc| acc.storage.get(&slot)) {
+                Some(s) => {
+                    let v = s.original_value();
+                    Ok((!v.is_zero()).then(|| v.to_be_bytes::<32>().to_vec()))
+                }
+                None => parent.get(key),
+            }
+        }
+        // A new randomid record: admission checked it was absent.
+        (Some(b'r'), 53) => Ok(None),
+        _ => parent.get(key),
+    }
 }
 
 pub(crate) fn db_error(

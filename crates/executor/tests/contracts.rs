@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue, sol};
 use jinlian_crypto::{CryptoSuite, KeyPair};
@@ -77,6 +79,7 @@ impl Chain {
 
     fn run(&mut self, txs: &[RecoveredTx]) -> Vec<Receipt> {
         let out = execute_block(&self.cfg, &self.state, &self.ctx(), txs).unwrap();
+        common::check_prior(&self.state, &out);
         self.state.apply(&out.write_set);
         self.height += 1;
         self.root = out.state_root;

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_executor::*;
@@ -84,6 +86,7 @@ fn deploy(runtime: &[u8]) -> Vec<u8> {
 }
 
 fn apply(state: &mut MemState, out: &BlockOutcome) {
+    common::check_prior(state, out);
     state.apply(&out.write_set);
 }
 

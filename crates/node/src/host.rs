@@ -24,10 +24,10 @@ use jinlian_consensus::{
 use jinlian_crypto::{CryptoSuite, KeyPair, PublicKey};
 use jinlian_executor::{BlockContext, ExecConfig, ExecError, StateError, StateView};
 use jinlian_primitives::{
-    Block, BlockTx, Certificate, GroupId, Header, Height, Receipt, RecoveredTx, Transaction, View,
+    Block, BlockTx, Certificate, GroupId, Header, Height, RecoveredTx, Transaction, View,
     sealer_set_hash, tx_root,
 };
-use jinlian_storage::{Ledger, LedgerView, RedbStore, StateWrite};
+use jinlian_storage::{Ledger, LedgerView, RedbStore};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -178,7 +178,7 @@ pub struct Host {
     /// Sealers and observers.
     members: HashSet<PeerId>,
     pool: Pool,
-    outcomes: HashMap<B256, (Vec<Receipt>, Vec<StateWrite>)>,
+    outcomes: HashMap<B256, jinlian_executor::BlockOutcome>,
     timers: BTreeSet<(u64, Timer)>,
     wal_seq: u64,
     peers: HashMap<PeerId, Status>,
@@ -795,7 +795,7 @@ impl Host {
                 block.header.height.0
             )
         })?;
-        self.commit_executed(&block, out.receipts, out.write_set, "synced")?;
+        self.commit_executed(&block, out, "synced")?;
         Ok(Ok(()))
     }
 
@@ -847,11 +847,10 @@ impl Host {
     fn commit_executed(
         &mut self,
         block: &Block,
-        receipts: Vec<Receipt>,
-        writes: Vec<StateWrite>,
+        out: jinlian_executor::BlockOutcome,
         how: &str,
     ) -> Result<()> {
-        self.ledger.commit_block(block, &receipts, &writes)?;
+        self.ledger.commit_block_with_prior(block, &out.receipts, &out.write_set, &out.prior)?;
         let hashes: Vec<B256> = block
             .txs
             .iter()
@@ -934,19 +933,18 @@ impl Host {
                     if block.header.height.0 <= head.height.0 {
                         continue; // already have it (synced)
                     }
-                    let (receipts, writes) = match self.outcomes.remove(&hash) {
+                    let out = match self.outcomes.remove(&hash) {
                         Some(o) => o,
                         None => {
                             // Certified by a quorum: if it does not execute to its roots
                             // here, this node has diverged and must stop.
                             let txs = block.transactions(self.suite)?;
-                            let out = self.execute_checked(&block, &txs)?.map_err(|why| {
+                            self.execute_checked(&block, &txs)?.map_err(|why| {
                                 anyhow!("committed block {}: {why}", block.header.height.0)
-                            })?;
-                            (out.receipts, out.write_set)
+                            })?
                         }
                     };
-                    self.commit_executed(&block, receipts, writes, "committed")?;
+                    self.commit_executed(&block, out, "committed")?;
                     self.truncate_wal()?;
                     let next_is_mine = self.sealers.iter().any(|s| s.0 == self.me);
                     if next_is_mine != self.replica.is_some() {
@@ -1033,8 +1031,8 @@ impl Host {
                         certificate: Certificate::default(),
                     };
                     let hash = block.hash(self.suite);
-                    self.outcomes.insert(hash, (out.receipts, out.write_set));
-                    let next_sealers = out.next_sealers.map(|s| to_ids(&s));
+                    let next_sealers = out.next_sealers.as_ref().map(|s| to_ids(s));
+                    self.outcomes.insert(hash, out);
                     self.inputs.push_back(Input::ProposalBuilt {
                         height,
                         view,
@@ -1123,8 +1121,8 @@ impl Host {
         match self.execute_checked(block, &txs)? {
             Ok(out) => {
                 // The executor reports a sealer-set change itself.
-                let next_sealers = out.next_sealers.map(|s| to_ids(&s));
-                self.outcomes.insert(block.hash(self.suite), (out.receipts, out.write_set));
+                let next_sealers = out.next_sealers.as_ref().map(|s| to_ids(s));
+                self.outcomes.insert(block.hash(self.suite), out);
                 Ok(Execution::Valid { next_sealers })
             }
             Err(why) => fail(why),

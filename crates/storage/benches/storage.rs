@@ -80,11 +80,17 @@ fn run_ledger(dir: &std::path::Path, blocks: u64, history: u64) -> Run {
     let mut head = ledger.commit_block(&g, &gr, &gw).unwrap();
     let mut secs = Vec::new();
     let mut written = 0u64;
+    // The node passes the values its writes replace (execution read them): so does this.
+    let mut current: std::collections::HashMap<Vec<u8>, Vec<u8>> = Default::default();
     for h in 1..=blocks {
         let (b, r, w) = block(suite, Some(head), h);
+        let prior: Vec<Option<Vec<u8>>> = w.iter().map(|(k, _)| current.get(k).cloned()).collect();
+        for (k, v) in &w {
+            current.insert(k.clone(), v.clone().unwrap_or_default());
+        }
         let io0 = process_write_bytes();
         let t = Instant::now();
-        head = ledger.commit_block(&b, &r, &w).unwrap();
+        head = ledger.commit_block_with_prior(&b, &r, &w, &prior).unwrap();
         secs.push(t.elapsed().as_secs_f64());
         if let (Some(a), Some(b)) = (io0, process_write_bytes()) {
             written += b - a;

@@ -230,6 +230,35 @@ impl<S: KvStore> Ledger<S> {
         receipts: &[Receipt],
         state_writes: &[StateWrite],
     ) -> Result<ChainHead, StoreError> {
+        self.commit(block, receipts, state_writes, None)
+    }
+
+    /// [`Self::commit_block`] given, for each state write, the value the key held before the
+    /// block (what execution already read), so keeping past state costs no extra reads.
+    pub fn commit_block_with_prior(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        state_writes: &[StateWrite],
+        prior: &[Option<Vec<u8>>],
+    ) -> Result<ChainHead, StoreError> {
+        if prior.len() != state_writes.len() {
+            return Err(StoreError::Invalid(format!(
+                "{} prior values for {} state writes",
+                prior.len(),
+                state_writes.len()
+            )));
+        }
+        self.commit(block, receipts, state_writes, Some(prior))
+    }
+
+    fn commit(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        state_writes: &[StateWrite],
+        prior: Option<&[Option<Vec<u8>>]>,
+    ) -> Result<ChainHead, StoreError> {
         let _guard = self.commit_lock.lock().map_err(|_| StoreError::Poisoned)?;
         let view = self.view()?;
         let header = &block.header;
@@ -290,7 +319,7 @@ impl<S: KvStore> Ledger<S> {
             b.put(Table::Receipts, key, alloy_rlp::encode(receipt));
             b.put(Table::TxIndex, tx_hash.as_slice(), key);
         }
-        self.record_history(&view, h, state_writes, &mut b)?;
+        self.record_history(&view, h, state_writes, prior, &mut b)?;
         for (k, v) in state_writes {
             match v {
                 Some(v) => b.put(Table::State, k.clone(), v.clone()),
@@ -319,6 +348,7 @@ impl<S: KvStore> Ledger<S> {
         view: &LedgerView<S::Snapshot>,
         h: Height,
         state_writes: &[StateWrite],
+        prior: Option<&[Option<Vec<u8>>]>,
         b: &mut WriteBatch,
     ) -> Result<(), StoreError> {
         let window = self.history.load(std::sync::atomic::Ordering::Relaxed);
@@ -331,14 +361,17 @@ impl<S: KvStore> Ledger<S> {
             base = h.0;
         } else {
             let mut written = Vec::new();
-            for (k, _) in state_writes {
+            for (i, (k, _)) in state_writes.iter().enumerate() {
                 // Code is stored under its hash and never changes: no history needed.
                 if k.first() == Some(&b'c') {
                     continue;
                 }
                 let len = u16::try_from(k.len())
                     .map_err(|_| StoreError::Invalid("a state key longer than 64 KiB".into()))?;
-                let old = view.state(k)?;
+                let old = match prior {
+                    Some(p) => p[i].clone(),
+                    None => view.state(k)?,
+                };
                 let mut value = Vec::with_capacity(1 + old.as_ref().map_or(0, Vec::len));
                 if let Some(old) = old {
                     value.push(1);

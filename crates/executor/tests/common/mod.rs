@@ -100,6 +100,7 @@ impl Chain {
     pub fn run(&mut self, txs: &[RecoveredTx]) -> Vec<jinlian_primitives::Receipt> {
         let out = jinlian_executor::execute_block(&self.cfg, &self.state, &ctx(self.next()), txs)
             .unwrap();
+        check_prior(&self.state, &out);
         self.state.apply(&out.write_set);
         self.height += 1;
         out.receipts
@@ -114,5 +115,15 @@ impl Chain {
             ..Default::default()
         };
         jinlian_executor::call(&self.cfg, &self.state, &ctx(self.next()), &req).unwrap()
+    }
+}
+
+/// The values the executor reports as replaced are the parent's (code excepted).
+pub fn check_prior(parent: &jinlian_executor::MemState, out: &jinlian_executor::BlockOutcome) {
+    assert_eq!(out.prior.len(), out.write_set.len());
+    for ((k, _), prior) in out.write_set.iter().zip(&out.prior) {
+        if k[0] != b'c' {
+            assert_eq!(prior, &parent.entries.get(k).cloned(), "prior value of {k:02x?}");
+        }
     }
 }
