@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the dependency rule, and every test.
 # CI runs exactly this (.ci/run). Needs the Rust toolchain and python3 (for the independent
-# SM2/SM3 implementation the crypto tests cross-check against); installs Node.js from Debian
-# if missing, and the client libraries the RPC tests drive (tests/clients) from npm.
+# SM2/SM3 implementation the crypto tests cross-check against, and parsers for the explorer's
+# HTML and /metrics); installs Node.js and Chromium from Debian if missing, and the client
+# libraries the RPC tests drive (tests/clients) from npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,18 @@ fi
 if ! .venv/bin/python -c 'import web3' 2>/dev/null; then
   .venv/bin/pip install --quiet 'web3==8.0.0'
 fi
+if ! .venv/bin/python -c 'import html5lib, prometheus_client' 2>/dev/null; then
+  # Independent parsers for the explorer's HTML and the /metrics text.
+  .venv/bin/pip install --quiet 'html5lib==1.1' 'prometheus-client==0.26.0'
+fi
 export JINLIAN_PYTHON="$PWD/.venv/bin/python"
+
+step "headless Chromium for the explorer test (from Debian)"
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+JINLIAN_CHROMIUM="$(command -v chromium)"
+export JINLIAN_CHROMIUM
 
 step "real Ethereum clients for the RPC tests (ethers.js and cast from npm)"
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

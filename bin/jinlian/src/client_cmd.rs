@@ -285,22 +285,6 @@ fn coerce(types: &[alloy_json_abi::Param], args: &[String]) -> Result<Vec<DynSol
         .collect()
 }
 
-fn show(v: &DynSolValue) -> String {
-    match v {
-        DynSolValue::Address(a) => a.to_checksum(None),
-        DynSolValue::Bool(b) => b.to_string(),
-        DynSolValue::Int(i, _) => i.to_string(),
-        DynSolValue::Uint(u, _) => u.to_string(),
-        DynSolValue::String(s) => format!("{s:?}"),
-        DynSolValue::Bytes(b) => format!("0x{}", alloy_primitives::hex::encode(b)),
-        DynSolValue::FixedBytes(w, n) => format!("0x{}", alloy_primitives::hex::encode(&w[..*n])),
-        DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
-            format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", "))
-        }
-        other => format!("{other:?}"),
-    }
-}
-
 fn to_json(v: &DynSolValue) -> Value {
     match v {
         DynSolValue::Bool(b) => Value::Bool(*b),
@@ -308,7 +292,7 @@ fn to_json(v: &DynSolValue) -> Value {
         DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
             Value::Array(items.iter().map(to_json).collect())
         }
-        other => Value::String(show(other)),
+        other => Value::String(jinlian_rpc::format::show_value(other)),
     }
 }
 
@@ -468,7 +452,8 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
                     let values = f
                         .abi_decode_output(&out)
                         .map_err(|e| anyhow!("cannot decode the result: {e}"))?;
-                    let shown: Vec<String> = values.iter().map(show).collect();
+                    let shown: Vec<String> =
+                        values.iter().map(jinlian_rpc::format::show_value).collect();
                     let as_json: Vec<Value> = values.iter().map(to_json).collect();
                     ctx.print(shown.join("\n"), json!(as_json));
                 }

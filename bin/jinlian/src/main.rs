@@ -51,7 +51,8 @@ enum Command {
     #[command(subcommand)]
     Chain(chain_cmd::ChainCommand),
     /// Start a local chain: sealers and observers on 127.0.0.1 as child processes, the first
-    /// block committed, then the JSON-RPC addresses, chain id and funded dev keys printed.
+    /// block committed, then the JSON-RPC, explorer and metrics addresses, chain id and funded
+    /// dev keys printed.
     /// Ctrl-C stops the nodes cleanly; the same command later resumes the same chain.
     Up {
         /// Directory of the chain (generated on first use, reused afterwards).

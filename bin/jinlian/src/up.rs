@@ -311,6 +311,14 @@ fn print_summary(
         let role = format!("{:?}", n.role).to_lowercase();
         println!("  {:<6} {:<9} JSON-RPC http://{}  ws://{}", n.name, role, n.rpc, n.rpc);
     }
+    if let Some(first) = m.nodes.first() {
+        println!();
+        println!("  Explorer  http://{}/explorer", first.rpc);
+        println!(
+            "  Metrics   http://{}/metrics   (Prometheus; every node serves its own)",
+            first.rpc
+        );
+    }
     println!();
     println!("Funded dev keys (10^24 wei each; for this local chain only):");
     for (i, k) in keys.iter().enumerate() {

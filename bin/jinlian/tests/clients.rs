@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Net;
+use common::{Net, python};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use std::path::PathBuf;
 use std::process::Command;
@@ -53,15 +53,6 @@ fn ethers_js_deploys_transfers_reads_events_and_follows_blocks_over_websocket() 
     );
     assert!(out.contains("ok: revert reason: allowance too low"), "{out}");
     net.assert_no_fork();
-}
-
-fn python() -> String {
-    std::env::var("JINLIAN_PYTHON").unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../.venv/bin/python")
-            .display()
-            .to_string()
-    })
 }
 
 #[test]

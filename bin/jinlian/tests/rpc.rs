@@ -8,7 +8,7 @@ mod common;
 
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue, sol};
-use common::{Net, post, rpc, rpc_at};
+use common::{Net, http, post, rpc, rpc_at};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_primitives::{LegacyTx, Transaction, TxBody};
 use serde_json::{Value, json};
@@ -367,6 +367,26 @@ fn bad_input_gets_errors_that_say_what_is_wrong_and_the_node_keeps_serving() {
         (0..5).map(|i| json!({"jsonrpc":"2.0","id":i,"method":"eth_chainId"})).collect();
     let (_, body) = post(node, "/", &Value::Array(batch).to_string()).unwrap();
     assert_eq!(serde_json::from_str::<Vec<Value>>(&body).unwrap().len(), 5);
+    // Calls in batches are counted by method; unknown methods share one label.
+    let (status, _, metrics) = http(node, "GET", "/metrics", "").unwrap();
+    assert_eq!(status, 200);
+    let count = |series: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        count("jinlian_rpc_requests_total{method=\"eth_chainId\",outcome=\"ok\"}"),
+        5,
+        "{metrics}"
+    );
+    assert!(
+        count("jinlian_rpc_requests_total{method=\"other\",outcome=\"error\"}") >= 1,
+        "{metrics}"
+    );
+    assert!(!metrics.contains("eth_noSuchMethod"), "client-chosen names never become labels");
     // Groups by path: the node's group, an unknown group, an unknown path.
     assert_eq!(
         rpc_at(node, "/group/1", "eth_chainId", json!([])).unwrap(),

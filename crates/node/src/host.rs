@@ -145,14 +145,23 @@ pub struct Publish {
     pub events: tokio::sync::broadcast::Sender<jinlian_rpc::ChainEvent>,
     /// The node's status, refreshed on commits, peer changes and every 2 s.
     pub status: Arc<std::sync::RwLock<jinlian_rpc::NodeStatus>>,
+    /// Prometheus metrics.
+    pub metrics: crate::metrics::NodeMetrics,
 }
 
 impl Publish {
-    /// A channel holding the last 4,096 events for slow readers, and an empty status.
+    /// A channel holding the last 4,096 events for slow readers, an empty status, and metrics
+    /// registered nowhere.
     pub fn new() -> Self {
+        Self::with_metrics(crate::metrics::NodeMetrics::unregistered())
+    }
+
+    /// The same, updating `metrics`.
+    pub fn with_metrics(metrics: crate::metrics::NodeMetrics) -> Self {
         Self {
             events: tokio::sync::broadcast::channel(4096).0,
             status: Arc::new(std::sync::RwLock::new(jinlian_rpc::NodeStatus::default())),
+            metrics,
         }
     }
 }
@@ -247,6 +256,7 @@ impl Host {
         };
         h.refresh_members()?;
         h.boot_replica(true)?;
+        h.publish.metrics.txs.inc_by(h.ledger.view()?.totals()?.txs);
         h.publish_status()?;
         Ok(h)
     }
@@ -557,6 +567,13 @@ impl Host {
             highest_known: highest,
             sync_start: self.sync_start,
         };
+        let m = &self.publish.metrics;
+        m.height.set(ours as i64);
+        m.pool.set(status.pool_size as i64);
+        m.view.set(status.view as i64);
+        m.peers.set(status.peers.len() as i64);
+        m.sealer.set(i64::from(status.sealer));
+        m.sync_lag.set(highest.saturating_sub(ours) as i64);
         if let Ok(mut s) = self.publish.status.write() {
             *s = status;
         }
@@ -825,7 +842,10 @@ impl Host {
             return Ok(Err(format!("proposer index {} is out of range", h.proposer)));
         };
         let state = self.state()?;
-        let out = match jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, txs) {
+        let started = std::time::Instant::now();
+        let executed = jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, txs);
+        self.publish.metrics.execution_seconds.observe(started.elapsed().as_secs_f64());
+        let out = match executed {
             Ok(out) => out,
             Err(e @ ExecError::InvalidTx { .. }) => return Ok(Err(e.to_string())),
             Err(e) => return Err(e.into()),
@@ -856,6 +876,13 @@ impl Host {
             .iter()
             .filter_map(|t| Transaction::decode(&t.raw, self.suite).ok().map(|t| t.hash()))
             .collect();
+        let m = &self.publish.metrics;
+        m.txs.inc_by(block.txs.len() as u64);
+        for h in &hashes {
+            if let Some(at) = self.pool.admitted_at(h) {
+                m.commit_latency_seconds.observe(at.elapsed().as_secs_f64());
+            }
+        }
         self.pool.remove(hashes.iter());
         let state = self.state()?;
         let pruned = self.pool.prune(block.header.height.0 + 1, &state)?;
@@ -885,6 +912,9 @@ impl Host {
         for o in out {
             match o {
                 Output::Persist(entry) => {
+                    if matches!(entry, WalEntry::ViewChange { .. }) {
+                        self.publish.metrics.view_changes.inc();
+                    }
                     self.ledger.append_wal(self.wal_seq, &entry.encode_to_vec())?;
                     self.wal_seq += 1;
                 }

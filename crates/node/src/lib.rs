@@ -7,6 +7,7 @@ pub mod config;
 pub mod files;
 pub mod genesis;
 pub mod host;
+pub mod metrics;
 pub mod net;
 pub mod pki;
 pub mod pool;

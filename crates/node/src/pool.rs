@@ -134,6 +134,7 @@ struct Entry {
     tx: RecoveredTx,
     seq: u64,
     size: usize,
+    admitted: std::time::Instant,
 }
 
 /// The pool.
@@ -307,7 +308,7 @@ impl Pool {
         self.order.insert(seq, hash);
         self.bytes += size;
         *self.per_sender.entry(tx.sender).or_insert(0) += 1;
-        self.txs.insert(hash, Entry { tx, seq, size });
+        self.txs.insert(hash, Entry { tx, seq, size, admitted: std::time::Instant::now() });
         Ok(true)
     }
 
@@ -342,6 +343,11 @@ impl Pool {
             }
         }
         Ok(out)
+    }
+
+    /// When a pooled transaction was admitted.
+    pub fn admitted_at(&self, hash: &B256) -> Option<std::time::Instant> {
+        self.txs.get(hash).map(|e| e.admitted)
     }
 
     /// A pooled transaction.

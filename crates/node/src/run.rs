@@ -177,7 +177,10 @@ pub fn run(config_path: &Path) -> Result<()> {
             tx_gas_limit: genesis.config.tx_gas_limit,
             ..ExecConfig::default()
         };
-        let publish = Publish::new();
+        let mut registry = prometheus_client::registry::Registry::with_prefix("jinlian");
+        let publish = Publish::with_metrics(crate::metrics::NodeMetrics::register(&mut registry));
+        let rpc_metrics = jinlian_rpc::RpcMetrics::register(&mut registry);
+        let observe = jinlian_rpc::Observe { registry: Arc::new(registry), metrics: rpc_metrics };
         let group = jinlian_rpc::Group {
             id: genesis.group_id,
             ledger: ledger.clone(),
@@ -187,7 +190,8 @@ pub fn run(config_path: &Path) -> Result<()> {
             events: publish.events.clone(),
         };
         let (rpc, rpc_addr) =
-            jinlian_rpc::start(cfg.rpc.listen, cfg.rpc.limits.clone(), vec![group]).await?;
+            jinlian_rpc::start(cfg.rpc.listen, cfg.rpc.limits.clone(), vec![group], observe)
+                .await?;
         info!(
             node = %cfg.node.name,
             p2p = %net.local_addr,

@@ -267,3 +267,22 @@ pub fn block_json(block: &Block, txs: &[RecoveredTx], full: bool, suite: CryptoS
     m.insert("signatures".into(), qty(block.certificate.signatures.len() as u64).into());
     v
 }
+
+/// An ABI value as people read it: checksummed addresses, decimal numbers, quoted strings,
+/// hex bytes, `[…]` for arrays and tuples.
+pub fn show_value(v: &alloy_dyn_abi::DynSolValue) -> String {
+    use alloy_dyn_abi::DynSolValue;
+    match v {
+        DynSolValue::Address(a) => a.to_checksum(None),
+        DynSolValue::Bool(b) => b.to_string(),
+        DynSolValue::Int(i, _) => i.to_string(),
+        DynSolValue::Uint(u, _) => u.to_string(),
+        DynSolValue::String(s) => format!("{s:?}"),
+        DynSolValue::Bytes(b) => format!("0x{}", alloy_primitives::hex::encode(b)),
+        DynSolValue::FixedBytes(w, n) => format!("0x{}", alloy_primitives::hex::encode(&w[..*n])),
+        DynSolValue::Array(items) | DynSolValue::FixedArray(items) | DynSolValue::Tuple(items) => {
+            format!("[{}]", items.iter().map(show_value).collect::<Vec<_>>().join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}

@@ -16,11 +16,14 @@
 
 pub mod backend;
 mod eth;
+mod explorer;
 mod filters;
 mod fisco;
 pub mod format;
+mod metrics;
 pub mod params;
 mod subs;
+mod web;
 
 pub use backend::{
     Backend, BoxFuture, ChainEvent, NodeStatus, PeerStatus, PoolAnswer, PoolQuery, SubmitError,
@@ -29,12 +32,14 @@ pub use backend::{
 use anyhow::{Context, Result};
 use jinlian_executor::ExecConfig;
 use jinlian_storage::{Ledger, RedbStore};
-use jsonrpsee::MethodResponse;
-use jsonrpsee::core::middleware::{RpcServiceBuilder, RpcServiceT};
+use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::server::{BatchRequestConfig, HttpRequest, ServerBuilder, ServerHandle};
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::{Extensions, RpcModule};
+pub use metrics::RpcMetrics;
+use metrics::Transport;
 use params::err;
+use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -150,64 +155,8 @@ fn route_path(mut req: HttpRequest) -> HttpRequest {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     req.extensions_mut().insert(route);
     req.extensions_mut().insert(if websocket { Transport::WebSocket } else { Transport::Http });
+
     req
-}
-
-/// How a request arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Transport {
-    Http,
-    WebSocket,
-}
-
-/// RPC middleware: a subscription asked for over plain HTTP gets an error that says what to do
-/// (jsonrpsee alone answers "Internal error").
-#[derive(Debug, Clone)]
-struct HttpSubscriptions<S>(S);
-
-impl<S> RpcServiceT for HttpSubscriptions<S>
-where
-    S: RpcServiceT<MethodResponse = MethodResponse> + Send + Sync + Clone + 'static,
-{
-    type MethodResponse = S::MethodResponse;
-    type NotificationResponse = S::NotificationResponse;
-    type BatchResponse = S::BatchResponse;
-
-    fn call<'a>(
-        &self,
-        req: jsonrpsee::types::Request<'a>,
-    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
-        let refuse = req.extensions().get::<Transport>() == Some(&Transport::Http)
-            && matches!(req.method_name(), "eth_subscribe" | "eth_unsubscribe");
-        let service = self.0.clone();
-        async move {
-            if refuse {
-                return MethodResponse::error(
-                    req.id,
-                    err(
-                        -32601,
-                        "subscriptions need a WebSocket connection (ws://host:port/…); over \
-                         HTTP, poll with eth_newFilter and eth_getFilterChanges",
-                    ),
-                );
-            }
-            service.call(req).await
-        }
-    }
-
-    fn batch<'a>(
-        &self,
-        requests: jsonrpsee::core::middleware::Batch<'a>,
-    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
-        self.0.batch(requests)
-    }
-
-    fn notification<'a>(
-        &self,
-        n: jsonrpsee::core::middleware::Notification<'a>,
-    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
-        self.0.notification(n)
-    }
 }
 
 /// Shared by every method.
@@ -252,11 +201,31 @@ impl jsonrpsee::core::traits::IdProvider for HexIds {
     }
 }
 
-/// Starts serving `groups` (the first is the default group) on `addr`.
+/// What the RPC port serves besides JSON-RPC: `/metrics` from `registry` (which holds
+/// `metrics`, see [`RpcMetrics::register`]) and the explorer at `/explorer`.
+pub struct Observe {
+    /// Every metric of the node, encoded at `/metrics`.
+    pub registry: Arc<Registry>,
+    /// The RPC's own metrics (registered in `registry`).
+    pub metrics: RpcMetrics,
+}
+
+impl Observe {
+    /// Only the RPC's own metrics.
+    pub fn rpc_only() -> Self {
+        let mut registry = Registry::with_prefix("jinlian");
+        let metrics = RpcMetrics::register(&mut registry);
+        Self { registry: Arc::new(registry), metrics }
+    }
+}
+
+/// Starts serving `groups` (the first is the default group) on `addr`: JSON-RPC over HTTP and
+/// WebSocket, `/metrics` and `/explorer`.
 pub async fn start(
     addr: SocketAddr,
     cfg: RpcConfig,
     groups: Vec<Group>,
+    observe: Observe,
 ) -> Result<(ServerHandle, SocketAddr)> {
     cfg.check()?;
     let first = groups.first().map(|g| g.id).context("no group to serve")?;
@@ -268,23 +237,32 @@ pub async fn start(
         .set_batch_request_config(BatchRequestConfig::Limit(cfg.max_batch))
         .set_id_provider(HexIds)
         .build();
-    let cors = cors_layer(&cfg.cors_origins);
-    let http = tower::ServiceBuilder::new()
-        .option_layer(cors)
-        .layer(tower::util::MapRequestLayer::new(route_path));
-    let server = ServerBuilder::with_config(server_cfg)
-        .set_http_middleware(http)
-        .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(HttpSubscriptions))
-        .build(addr)
-        .await
-        .with_context(|| format!("cannot serve JSON-RPC on {addr}"))?;
-    let local = server.local_addr()?;
+    let max_response_bytes = cfg.max_response_bytes as usize;
     let rpc = Arc::new(Rpc {
         groups: groups.into_iter().map(|g| (g.id, Arc::new(g))).collect(),
         first,
         filters: filters::Filters::new(cfg.max_filters, cfg.filter_timeout_secs),
-        cfg,
+        cfg: cfg.clone(),
     });
+    let web = Arc::new(web::Web { registry: observe.registry, rpc: rpc.clone() });
+    let cors = cors_layer(&cfg.cors_origins);
+    let http = tower::ServiceBuilder::new()
+        .option_layer(cors)
+        .layer(tower::util::MapRequestLayer::new(route_path))
+        .layer(web::WebLayer(web));
+    let metrics = observe.metrics.clone();
+    let rpc_middleware = RpcServiceBuilder::new().layer_fn(move |inner| metrics::Observed {
+        inner,
+        metrics: metrics.clone(),
+        max_response_bytes,
+    });
+    let server = ServerBuilder::with_config(server_cfg)
+        .set_http_middleware(http)
+        .set_rpc_middleware(rpc_middleware)
+        .build(addr)
+        .await
+        .with_context(|| format!("cannot serve JSON-RPC on {addr}"))?;
+    let local = server.local_addr()?;
     let mut m = RpcModule::from_arc(rpc.clone());
     eth::register(&mut m)?;
     subs::register(&mut m)?;
@@ -293,6 +271,7 @@ pub async fn start(
     for g in rpc.groups.values() {
         filters::watch_pending(rpc.clone(), g.clone());
     }
+    observe.metrics.set_methods(m.method_names());
     Ok((server.start(m), local))
 }
 

@@ -481,6 +481,11 @@ impl<R: KvRead> LedgerView<R> {
         Ok(self.stored_header(height)?.map(|s| s.header))
     }
 
+    /// The header at `height` and how many transactions its block holds (one read).
+    pub fn header_and_count(&self, height: Height) -> Result<Option<(Header, u32)>, StoreError> {
+        Ok(self.stored_header(height)?.map(|s| (s.header, s.tx_count)))
+    }
+
     /// The rows of block `height` in the txs or receipts table.
     fn block_rows(&self, table: Table, height: Height) -> Result<Vec<crate::Entry>, StoreError> {
         let from = tx_key(height, 0);

@@ -354,13 +354,18 @@ fn tail(s: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// One HTTP/1.1 POST of `body` to `path`; (status code, response body).
-pub fn post(addr: SocketAddr, path: &str, body: &str) -> Result<(u16, String), String> {
+/// One HTTP/1.1 request; (status code, head, body).
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<(u16, String, String), String> {
     let mut s =
         TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
@@ -372,8 +377,13 @@ pub fn post(addr: SocketAddr, path: &str, body: &str) -> Result<(u16, String), S
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| format!("not an HTTP response: {text}"))?;
-    let start = text.find("\r\n\r\n").map(|i| i + 4).ok_or("no body")?;
-    Ok((status, text[start..].to_string()))
+    let start = text.find("\r\n\r\n").ok_or("no body")?;
+    Ok((status, text[..start].to_string(), text[start + 4..].to_string()))
+}
+
+/// One HTTP/1.1 POST of `body` to `path`; (status code, response body).
+pub fn post(addr: SocketAddr, path: &str, body: &str) -> Result<(u16, String), String> {
+    http(addr, "POST", path, body).map(|(status, _, body)| (status, body))
 }
 
 /// One JSON-RPC call over HTTP/1.1 to `path`; the result, or the error object as `Err`.
@@ -414,4 +424,14 @@ pub fn rss_mib(pid: u32) -> f64 {
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The Python of the test venv (`scripts/test.sh` makes it and sets `JINLIAN_PYTHON`).
+pub fn python() -> String {
+    std::env::var("JINLIAN_PYTHON").unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../.venv/bin/python")
+            .display()
+            .to_string()
+    })
 }
