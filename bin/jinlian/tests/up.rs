@@ -147,6 +147,11 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
         let client = jinlian_sdk::Client::connect(&format!("http://{addr}")).await.unwrap();
         let signer = jinlian_sdk::Signer::new(&client, key.clone()).await.unwrap();
         let token = signer.deploy(token_code()).await.unwrap().contract_address.unwrap();
+        // 40 at once (several share blocks), then three in turn.
+        let calls: Vec<_> =
+            (0..40u64).map(|v| transferCall { to, value: U256::from(100 + v) }).collect();
+        let many = futures::future::join_all(calls.iter().map(|c| signer.transact(token, c))).await;
+        assert!(many.iter().all(|r| r.as_ref().is_ok_and(|r| r.success())));
         let mut last = None;
         for v in 1..=3u64 {
             let r =
@@ -195,6 +200,31 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
         .output()
         .unwrap();
     assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+
+    // Following "Older" from the newest page lists every transaction of the chain once.
+    let mut listed = Vec::new();
+    let mut next = Some("/explorer/txs".to_string());
+    while let Some(p) = next.take() {
+        let (status, _, body) = http(addr, "GET", &p, "").unwrap();
+        assert_eq!(status, 200, "{p}: {body}");
+        for part in body.split("href=\"/explorer/tx/").skip(1) {
+            listed.push(part[..66].to_string());
+        }
+        next = body
+            .split("href=\"")
+            .find_map(|s| s.split('"').next().filter(|l| l.contains("older=")))
+            .map(|l| l.replace("&amp;", "&"));
+        assert!(listed.len() <= 1_000, "the pages never end");
+    }
+    let mut newest_first = Vec::new();
+    for n in (1..=head).rev() {
+        let b = rpc(addr, "eth_getBlockByNumber", json!([format!("{n:#x}"), false])).unwrap();
+        for t in b["transactions"].as_array().unwrap().iter().rev() {
+            newest_first.push(t.as_str().unwrap().to_string());
+        }
+    }
+    assert!(newest_first.len() >= 45);
+    assert_eq!(listed, newest_first, "every transaction, newest first, exactly once");
 
     // What a browser shows matches the RPC: the head's height and hash, the transfer decoded.
     let profile = tmp.path().join("chromium");
@@ -252,7 +282,7 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
     assert_eq!(num("jinlian_block_height"), head as f64, "{m}");
     assert_eq!(num("jinlian_peers"), 4.0, "{m}");
     assert_eq!(num("jinlian_consensus_sealer"), 1.0, "{m}");
-    assert!(num("jinlian_transactions_committed_total") >= 5.0, "{m}");
+    assert!(num("jinlian_transactions_committed_total") >= 45.0, "{m}");
     assert!(num("jinlian_commit_latency_seconds_count") >= 1.0, "{m}");
     assert!(
         body.contains("jinlian_rpc_requests_total{method=\"eth_blockNumber\",outcome=\"ok\"}"),

@@ -1044,7 +1044,10 @@ impl Host {
                 break;
             }
             let ctx = self.block_context(&header, parent.state_root)?;
-            match jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, &txs) {
+            let started = std::time::Instant::now();
+            let executed = jinlian_executor::execute_block(&self.exec_config(), &state, &ctx, &txs);
+            self.publish.metrics.execution_seconds.observe(started.elapsed().as_secs_f64());
+            match executed {
                 Ok(out) => {
                     header.tx_root =
                         tx_root(self.suite, txs.iter().map(|t| (t.tx.hash(), t.sender)));

@@ -16,7 +16,7 @@ pub struct NodeMetrics {
     pub pool: Gauge,
     /// Current consensus view.
     pub view: Gauge,
-    /// View changes this node started.
+    /// View changes this node moved to.
     pub view_changes: Counter,
     /// Connected peers of the group.
     pub peers: Gauge,

@@ -25,6 +25,12 @@ const PAGE: u64 = 25;
 const RECENT_BLOCKS: u64 = 1_000;
 /// Most transactions a list page reads.
 const RECENT_TXS: usize = 2_000;
+/// Most bytes of transactions a list page decodes.
+const RECENT_BYTES: usize = 4 * 1024 * 1024;
+/// Most transactions a block page lists at once.
+const BLOCK_ROWS: usize = 200;
+/// Largest log data decoded, and longest decoded text shown.
+const MAX_DECODED_LOG: usize = 4096;
 /// Blocks the charts cover.
 const CHART_BLOCKS: u64 = 120;
 
@@ -112,7 +118,8 @@ pub(crate) fn page(rpc: &Rpc, path: &str, query: &str) -> Page {
             (500, message("Error", &format!("the node could not answer: {m}")))
         }
     };
-    Page::html(status, layout(&html, q.get("group").map(String::as_str)))
+    let group = q.get("group").and_then(|g| g.parse::<u32>().ok());
+    Page::html(status, layout(&html, group))
 }
 
 fn message(title: &str, m: &str) -> Html {
@@ -144,8 +151,8 @@ fn render(rpc: &Rpc, path: &str, q: &BTreeMap<String, String>) -> Res<Result<Htm
     let html = match segs.as_slice() {
         [] => overview(&c)?,
         ["blocks"] => blocks(&c, num("before")?)?,
-        ["block", id] => block(&c, id)?,
-        ["txs"] => txs(&c, num("before")?)?,
+        ["block", id] => block(&c, id, num("from")?.unwrap_or(0))?,
+        ["txs"] => txs(&c, q.get("older"))?,
         ["tx", hash] => tx(&c, hash)?,
         ["address", a] => address(&c, a)?,
         ["accounts"] => accounts(&c)?,
@@ -182,10 +189,10 @@ th{background:#eef0f3;font-weight:600}.mono{font-family:ui-monospace,monospace;f
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{background:#fff;border-radius:6px}\
 nav.pages{margin:12px 0}nav.pages a{margin-right:16px}";
 
-fn layout(h: &Html, group: Option<&str>) -> String {
-    let gq = group.map(|g| format!("?group={}", esc(g))).unwrap_or_default();
+fn layout(h: &Html, group: Option<u32>) -> String {
+    let gq = group.map(|g| format!("?group={g}")).unwrap_or_default();
     let hidden = group
-        .map(|g| format!("<input type=\"hidden\" name=\"group\" value=\"{}\">", esc(g)))
+        .map(|g| format!("<input type=\"hidden\" name=\"group\" value=\"{g}\">"))
         .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -288,29 +295,35 @@ fn recent_headers(c: &Ctx<'_>, from: u64, n: u64) -> Res<Vec<(u64, Header, u32)>
 /// A committed transaction with its block height and position.
 type Located = (u64, u32, RecoveredTx);
 
-/// Recent transactions, newest first, from block `from` down: at most `n`, over at most
-/// [`RECENT_BLOCKS`] blocks. Also returns the lowest block looked at.
-fn recent_txs(c: &Ctx<'_>, from: u64, n: usize) -> Res<(Vec<Located>, u64)> {
+/// Recent transactions, newest first, strictly older than `cursor` (block, index), or from
+/// the head: at most `n`, over at most [`RECENT_BLOCKS`] blocks and [`RECENT_BYTES`] of
+/// transactions. Also returns the lowest block looked at.
+fn recent_txs(c: &Ctx<'_>, cursor: Option<(u64, u32)>, n: usize) -> Res<(Vec<Located>, u64)> {
     let mut out = Vec::new();
-    let mut h = from.min(c.head);
+    let (mut h, mut below) = match cursor {
+        Some((h, i)) if h <= c.head => (h, Some(i)),
+        _ => (c.head, None),
+    };
     let lowest = h.saturating_sub(RECENT_BLOCKS - 1);
+    let mut bytes = 0usize;
     loop {
         if let Some((_, count)) = c.header(h)?
             && count > 0
         {
-            let block = c.v.block(Height(h)).map_err(internal)?;
-            let txs = match block {
-                Some(b) => b.transactions(c.suite).map_err(internal)?,
-                None => Vec::new(),
-            };
-            for (i, t) in txs.into_iter().enumerate().rev() {
-                if out.len() >= n {
+            let rows = c.v.block_txs(Height(h)).map_err(internal)?;
+            let end = below.map_or(rows.len(), |i| (i as usize).min(rows.len()));
+            for (i, row) in rows[..end].iter().enumerate().rev() {
+                if out.len() >= n || bytes > RECENT_BYTES {
                     break;
                 }
-                out.push((h, i as u32, t));
+                bytes += row.raw.len();
+                let tx =
+                    jinlian_primitives::Transaction::decode(&row.raw, c.suite).map_err(internal)?;
+                out.push((h, i as u32, RecoveredTx { tx, sender: row.sender }));
             }
         }
-        if out.len() >= n || h == lowest {
+        below = None;
+        if out.len() >= n || bytes > RECENT_BYTES || h == lowest {
             break;
         }
         h -= 1;
@@ -383,19 +396,16 @@ fn tile(label: &str, value: &str) -> String {
 fn overview(c: &Ctx<'_>) -> Res<Html> {
     let totals = c.v.totals().map_err(internal)?;
     let status = c.g.backend.status();
-    let recent = recent_headers(c, c.head, CHART_BLOCKS)?;
-    // Live TPS: transactions in blocks of the last 60 s of chain time.
+    // Genesis is left out: its time is the genesis file's, not a block interval.
+    let recent: Vec<_> =
+        recent_headers(c, c.head, CHART_BLOCKS)?.into_iter().filter(|(h, _, _)| *h > 0).collect();
     let newest = recent.first().map_or(0, |(_, h, _)| h.timestamp_ms);
-    let window_start = now_ms().saturating_sub(60_000);
-    let last_minute: u64 = recent
-        .iter()
-        .filter(|(_, h, _)| h.timestamp_ms >= window_start)
-        .map(|(_, _, n)| u64::from(*n))
-        .sum();
+    let tps = live_tps(c)?;
     let block_time = match (recent.first(), recent.last()) {
-        (Some((a, ha, _)), Some((b, hb, _))) if a > b => {
-            format!("{:.2} s", (ha.timestamp_ms - hb.timestamp_ms) as f64 / 1000.0 / (a - b) as f64)
-        }
+        (Some((a, ha, _)), Some((b, hb, _))) if a > b => format!(
+            "{:.2} s",
+            ha.timestamp_ms.saturating_sub(hb.timestamp_ms) as f64 / 1000.0 / (a - b) as f64
+        ),
         _ => "–".into(),
     };
     let sync = match status.sync_start {
@@ -411,7 +421,7 @@ fn overview(c: &Ctx<'_>) -> Res<Html> {
             "Transactions",
             &format!("{} <small class=\"muted\">({} failed)</small>", totals.txs, totals.failed)
         ),
-        tile("TPS, last minute", &format!("{:.1}", last_minute as f64 / 60.0)),
+        tile("TPS, last minute", &format!("{tps:.1}")),
         tile("Block time (recent)", &block_time),
         tile("Consensus view", &status.view.to_string()),
         tile("This node", if status.sealer { "sealer" } else { "observer" }),
@@ -457,9 +467,35 @@ fn overview(c: &Ctx<'_>) -> Res<Html> {
 
     let latest: Vec<_> = recent.iter().take(10).cloned().collect();
     let _ = write!(body, "<h2>Latest blocks</h2>{}", blocks_table(c, &latest));
-    let (txs, _) = recent_txs(c, c.head, 10)?;
+    let (txs, _) = recent_txs(c, None, 10)?;
     let _ = write!(body, "<h2>Latest transactions</h2>{}", txs_table(c, &txs));
     Ok(Html { title: "Overview".into(), body })
+}
+
+/// Transactions per second committed over the last minute (by the node's clock), reading back
+/// at most [`RECENT_BLOCKS`] headers; if those do not reach back a minute, over the time they
+/// cover.
+fn live_tps(c: &Ctx<'_>) -> Res<f64> {
+    let now = now_ms();
+    let start = now.saturating_sub(60_000);
+    let (mut txs, mut oldest) = (0u64, now);
+    let mut h = c.head;
+    let mut read = 0;
+    while h > 0 && read < RECENT_BLOCKS {
+        let Some((header, count)) = c.header(h)? else { break };
+        if header.timestamp_ms < start {
+            oldest = start;
+            break;
+        }
+        txs += u64::from(count);
+        oldest = header.timestamp_ms;
+        h -= 1;
+        read += 1;
+    }
+    if h == 0 || read == 0 {
+        oldest = start;
+    }
+    Ok(txs as f64 / (now.saturating_sub(oldest).max(1_000) as f64 / 1000.0))
 }
 
 fn short_id(id: &[u8; 64]) -> String {
@@ -562,8 +598,11 @@ fn pager(c: &Ctx<'_>, path: &str, newer: Option<u64>, older: Option<u64>) -> Str
 }
 
 fn blocks(c: &Ctx<'_>, before: Option<u64>) -> Res<Html> {
-    let top = before.map_or(c.head, |b| b.saturating_sub(1).min(c.head));
-    let rows = recent_headers(c, top, PAGE)?;
+    let rows = match before {
+        Some(0) => Vec::new(),
+        Some(b) => recent_headers(c, (b - 1).min(c.head), PAGE)?,
+        None => recent_headers(c, c.head, PAGE)?,
+    };
     let lowest = rows.last().map_or(0, |r| r.0);
     let body = format!(
         "<h1>Blocks</h1>{}{}",
@@ -573,7 +612,7 @@ fn blocks(c: &Ctx<'_>, before: Option<u64>) -> Res<Html> {
     Ok(Html { title: "Blocks".into(), body })
 }
 
-fn block(c: &Ctx<'_>, id: &str) -> Res<Html> {
+fn block(c: &Ctx<'_>, id: &str, from: u64) -> Res<Html> {
     let height = if let Ok(n) = id.parse::<u64>() {
         n
     } else {
@@ -590,11 +629,17 @@ fn block(c: &Ctx<'_>, id: &str) -> Res<Html> {
     })?;
     let h = &block.header;
     let hash = block.hash(c.suite);
-    let sealers = jinlian_executor::system::sealers(&Snapshot(
-        &c.v,
-        height.checked_sub(1).map(Height).filter(|p| c.v.history_base().is_ok_and(|b| *p >= b)),
-    ))
-    .unwrap_or_default();
+    // The sealers of this block are those of the state before it, if that state is kept.
+    let parent_kept = height
+        .checked_sub(1)
+        .filter(|p| *p == c.head || c.v.history_base().is_ok_and(|b| *p >= b.0));
+    let sealers = match parent_kept {
+        Some(p) => {
+            jinlian_executor::system::sealers(&Snapshot(&c.v, (p != c.head).then_some(Height(p))))
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     let signer = |i: u32| sealers.get(i as usize).map_or_else(|| format!("sealer #{i}"), short_id);
     let mut body = format!("<h1>Block {height}</h1><table>");
     let rows: Vec<(&str, String)> = vec![
@@ -634,9 +679,40 @@ fn block(c: &Ctx<'_>, id: &str) -> Res<Html> {
         let _ = write!(body, "<tr><th>{k}</th><td>{v}</td></tr>");
     }
     body.push_str("</table>");
-    let txs = block.transactions(c.suite).map_err(internal)?;
-    let rows: Vec<_> = txs.into_iter().enumerate().map(|(i, t)| (height, i as u32, t)).collect();
+    // A page of the block's transactions (a block may hold tens of thousands).
+    let from = usize::try_from(from).unwrap_or(usize::MAX).min(block.txs.len());
+    let end = (from + BLOCK_ROWS).min(block.txs.len());
+    let mut rows = Vec::with_capacity(end - from);
+    for (i, t) in block.txs[from..end].iter().enumerate() {
+        let tx = jinlian_primitives::Transaction::decode(&t.raw, c.suite).map_err(internal)?;
+        rows.push((height, (from + i) as u32, RecoveredTx { tx, sender: t.sender }));
+    }
     let _ = write!(body, "<h2>Transactions</h2>{}", txs_table(c, &rows));
+    if block.txs.len() > BLOCK_ROWS {
+        let _ = write!(
+            body,
+            "<p class=\"muted\">Transactions {} to {} of {}.</p><nav class=\"pages\">",
+            from,
+            end.saturating_sub(1),
+            block.txs.len()
+        );
+        if from > 0 {
+            let back = from.saturating_sub(BLOCK_ROWS);
+            let _ = write!(
+                body,
+                "<a href=\"{}\">« Previous</a>",
+                c.link_q(&format!("/block/{height}"), &format!("from={back}"))
+            );
+        }
+        if end < block.txs.len() {
+            let _ = write!(
+                body,
+                "<a href=\"{}\">Next »</a>",
+                c.link_q(&format!("/block/{height}"), &format!("from={end}"))
+            );
+        }
+        body.push_str("</nav>");
+    }
     let mut nav = String::from("<nav class=\"pages\">");
     if height > 0 {
         let _ = write!(
@@ -659,20 +735,38 @@ fn block(c: &Ctx<'_>, id: &str) -> Res<Html> {
     Ok(Html { title: format!("Block {height}"), body })
 }
 
-fn txs(c: &Ctx<'_>, before: Option<u64>) -> Res<Html> {
-    let top = before.map_or(c.head, |b| b.saturating_sub(1).min(c.head));
-    let (rows, lowest) = recent_txs(c, top, PAGE as usize)?;
-    // The next page starts below the lowest block this one showed in full.
-    let last_block = rows.last().map(|r| r.0);
-    let older = match last_block {
-        Some(b) if rows.len() as u64 == PAGE => Some(b.max(1)),
-        _ if lowest > 0 => Some(lowest),
+fn txs(c: &Ctx<'_>, older: Option<&String>) -> Res<Html> {
+    let cursor = match older {
+        None => None,
+        Some(o) => {
+            let parsed =
+                o.split_once('-').and_then(|(h, i)| Some((h.parse().ok()?, i.parse().ok()?)));
+            Some(parsed.ok_or_else(|| Fail::Bad(format!("older={o:?}: expected HEIGHT-INDEX")))?)
+        }
+    };
+    let (rows, lowest) = recent_txs(c, cursor, PAGE as usize)?;
+    // The next page continues right after the last row shown, or below the blocks looked at.
+    let next = match rows.last() {
+        Some((h, i, _)) if rows.len() as u64 == PAGE => Some((*h, *i)),
+        _ if lowest > 0 => Some((lowest, 0)),
         _ => None,
     };
+    let from = cursor.map_or_else(
+        || format!("the head (block {})", c.head),
+        |(h, i)| format!("block {h}, before position {i}"),
+    );
+    let mut nav = String::from("<nav class=\"pages\">");
+    if cursor.is_some() {
+        let _ = write!(nav, "<a href=\"{}\">« Newest</a>", c.link("/txs"));
+    }
+    if let Some((h, i)) = next {
+        let _ =
+            write!(nav, "<a href=\"{}\">Older »</a>", c.link_q("/txs", &format!("older={h}-{i}")));
+    }
+    nav.push_str("</nav>");
     let body = format!(
-        "<h1>Transactions</h1><p class=\"muted\">Newest first, from block {top} down (a page looks back over at most {RECENT_BLOCKS} blocks).</p>{}{}",
+        "<h1>Transactions</h1><p class=\"muted\">Newest first, from {from} (a page looks back over at most {RECENT_BLOCKS} blocks).</p>{}{nav}",
         txs_table(c, &rows),
-        pager(c, "/txs", before, older.filter(|o| *o > 0))
     );
     Ok(Html { title: "Transactions".into(), body })
 }
@@ -709,9 +803,11 @@ fn cns_entries(c: &Ctx<'_>, name: &str) -> Vec<(String, Address, String)> {
     use alloy_sol_types::SolCall;
     let data = jinlian_executor::system::cns::ICns::selectByNameCall { name: name.to_string() }
         .abi_encode();
+    // A bounded lookup: 10M gas reads at most ~1.6 MB of CNS records.
     let req = jinlian_executor::CallRequest {
         to: TxKind::Call(jinlian_executor::system::cns::CNS),
         data: data.into(),
+        gas: Some(10_000_000),
         ..Default::default()
     };
     let Ok(Some(header)) = c.v.header(Height(c.head)) else { return Vec::new() };
@@ -747,6 +843,10 @@ fn cns_entries(c: &Ctx<'_>, name: &str) -> Vec<(String, Address, String)> {
 
 /// A log decoded with a known event ABI, as `Name(arg = value, …)`.
 fn decode_log(log: &Log, known: &[Event], abis: &BTreeMap<Address, JsonAbi>) -> Option<String> {
+    // Large payloads are shown raw: decoding and printing them would cost more than it shows.
+    if log.data.data.len() > MAX_DECODED_LOG {
+        return None;
+    }
     let topic0 = log.data.topics().first()?;
     let candidates =
         abis.get(&log.address).into_iter().flat_map(|abi| abi.events()).chain(known.iter());
@@ -764,7 +864,13 @@ fn decode_log(log: &Log, known: &[Event], abis: &BTreeMap<Address, JsonAbi>) -> 
                 format!("{} = {}", p.name, v.map_or_else(|| "?".into(), crate::format::show_value))
             })
             .collect();
-        return Some(format!("{}({})", ev.name, args.join(", ")));
+        let mut text = format!("{}({})", ev.name, args.join(", "));
+        if text.len() > MAX_DECODED_LOG {
+            let cut = (0..=MAX_DECODED_LOG).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            text.truncate(cut);
+            text.push('…');
+        }
+        return Some(text);
     }
     None
 }
@@ -932,14 +1038,14 @@ fn address(c: &Ctx<'_>, a: &str) -> Res<Html> {
             );
         }
         body.push_str("</table><table><tr><th>Version</th><th>Address</th></tr>");
-        for (version, addr, _) in cns_entries(c, &r.name) {
+        for (version, addr, _) in cns_entries(c, &r.name).into_iter().take(100) {
             let _ =
                 write!(body, "<tr><td>{}</td><td>{}</td></tr>", esc(&version), c.addr_link(&addr));
         }
         body.push_str("</table>");
     }
     // Its recent transactions (a bounded look back, not an index).
-    let (recent, lowest) = recent_txs(c, c.head, RECENT_TXS)?;
+    let (recent, lowest) = recent_txs(c, None, RECENT_TXS)?;
     let mine: Vec<_> = recent
         .into_iter()
         .filter(|(_, _, t)| t.sender == who || t.tx.to() == TxKind::Call(who))
@@ -955,11 +1061,13 @@ fn address(c: &Ctx<'_>, a: &str) -> Res<Html> {
 }
 
 fn accounts(c: &Ctx<'_>) -> Res<Html> {
-    let (recent, lowest) = recent_txs(c, c.head, RECENT_TXS)?;
+    let (recent, lowest) = recent_txs(c, None, RECENT_TXS)?;
     let mut seen: BTreeMap<Address, u64> = BTreeMap::new();
     for (_, _, t) in &recent {
         *seen.entry(t.sender).or_default() += 1;
-        if let TxKind::Call(to) = t.tx.to() {
+        if let TxKind::Call(to) = t.tx.to()
+            && to != t.sender
+        {
             *seen.entry(to).or_default() += 1;
         }
     }
@@ -994,7 +1102,7 @@ fn accounts(c: &Ctx<'_>) -> Res<Html> {
 }
 
 fn contracts(c: &Ctx<'_>) -> Res<Html> {
-    let (recent, lowest) = recent_txs(c, c.head, RECENT_TXS)?;
+    let (recent, lowest) = recent_txs(c, None, RECENT_TXS)?;
     let mut body = format!(
         "<h1>Contracts</h1><p class=\"muted\">Created in blocks {lowest} to {} (the last {RECENT_TXS} transactions at most), newest first.</p><table><tr><th>Contract</th><th>Created by</th><th>Transaction</th><th>Block</th></tr>",
         c.head

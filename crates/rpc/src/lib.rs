@@ -244,7 +244,11 @@ pub async fn start(
         filters: filters::Filters::new(cfg.max_filters, cfg.filter_timeout_secs),
         cfg: cfg.clone(),
     });
-    let web = Arc::new(web::Web { registry: observe.registry, rpc: rpc.clone() });
+    let web = Arc::new(web::Web {
+        registry: observe.registry,
+        rpc: rpc.clone(),
+        permits: Arc::new(tokio::sync::Semaphore::new(web::PAGE_PERMITS)),
+    });
     let cors = cors_layer(&cfg.cors_origins);
     let http = tower::ServiceBuilder::new()
         .option_layer(cors)

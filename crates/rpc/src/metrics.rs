@@ -38,8 +38,8 @@ impl RpcMetrics {
     pub fn register(registry: &mut Registry) -> Self {
         let m = Self {
             requests: Family::default(),
-            // 50 µs … ~1.6 s.
-            seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
+            // 50 µs … ~26 s.
+            seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 20)),
             known: Arc::new(OnceLock::new()),
         };
         registry.register(

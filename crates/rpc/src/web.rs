@@ -15,7 +15,15 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub(crate) struct Web {
     pub(crate) registry: Arc<Registry>,
     pub(crate) rpc: Arc<Rpc>,
+    /// Pages rendered at once (the rest wait, up to [`PAGE_WAIT`], then get 503): keeps
+    /// page views from taking the cores consensus needs.
+    pub(crate) permits: Arc<tokio::sync::Semaphore>,
 }
+
+/// Pages rendered at once.
+pub(crate) const PAGE_PERMITS: usize = 4;
+/// How long a page request waits for its turn.
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A page: status, content type, body.
 pub(crate) struct Page {
@@ -109,16 +117,46 @@ where
         let path = path.to_string();
         let query = req.uri().query().unwrap_or_default().to_string();
         Box::pin(async move {
-            // Pages read the ledger: off the async threads.
-            let page = tokio::task::spawn_blocking(move || web.answer(&path, &query))
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Page::html(404, "not found".into()));
+            let permit = tokio::time::timeout(PAGE_WAIT, web.permits.clone().acquire_owned()).await;
+            let page = match permit {
+                Ok(Ok(permit)) => {
+                    // Pages read the ledger: off the async threads.
+                    let shown = path.clone();
+                    let answered = tokio::task::spawn_blocking(move || {
+                        let _permit = permit;
+                        web.answer(&shown, &query)
+                    })
+                    .await;
+                    match answered {
+                        Ok(Some(page)) => page,
+                        Ok(None) => {
+                            Page::text(404, "text/plain; charset=utf-8", "not found\n".into())
+                        }
+                        Err(e) => {
+                            tracing::error!("explorer page {path} failed: {e}");
+                            Page::text(500, "text/plain; charset=utf-8", "the page failed\n".into())
+                        }
+                    }
+                }
+                _ => Page::text(
+                    503,
+                    "text/plain; charset=utf-8",
+                    "busy: too many page requests at once; retry shortly\n".into(),
+                ),
+            };
             let mut resp = http::Response::builder()
                 .status(page.status)
                 .header(http::header::CONTENT_TYPE, page.content_type)
-                .header(http::header::CACHE_CONTROL, "no-store");
+                .header(http::header::CACHE_CONTROL, "no-store")
+                .header(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+                .header(http::header::X_FRAME_OPTIONS, "DENY")
+                .header(
+                    http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'",
+                );
+            if page.status == 503 {
+                resp = resp.header(http::header::RETRY_AFTER, "1");
+            }
             if let Some(l) = &page.location {
                 resp = resp.header(http::header::LOCATION, l);
             }
