@@ -1,8 +1,9 @@
 """Checks the node's web pages with independent parsers (used by bin/jinlian/tests/up.rs).
 
     web_check.py html FILE...   each file must parse as HTML5 with no parse error (html5lib, strict)
-    web_check.py metrics FILE   parses Prometheus text with prometheus_client's parser and
-                                prints {"metric_name": value, ...} for every unlabelled sample
+        web_check.py metrics FILE   parses Prometheus text with prometheus_client's parser and
+                                prints {"name{label=\"v\",...}": value, ...} for every sample
+                                (labels sorted; no braces when it has none)
 """
 
 import json
@@ -28,11 +29,11 @@ def read_metrics(path):
 
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    out = {}
+        out = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if not s.labels:
-                out[s.name] = s.value
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+            out[f"{s.name}{{{labels}}}" if labels else s.name] = s.value
     print(json.dumps(out))
 
 

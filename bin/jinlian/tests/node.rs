@@ -157,10 +157,11 @@ fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks_i
             90,
             |net| net.has_receipts(via, &txs),
         );
-        net.start_node(leader);
+                net.start_node(leader);
         net.wait_rpc(leader);
     }
-    let target = net.height(0).unwrap();
+    // The highest head (node 0 may be the leader just restarted, still catching up).
+    let target = (0..net.nodes.len()).filter_map(|i| net.height(i)).max().unwrap();
     net.wait_for("everyone at the head", 60, |net| {
         (0..net.nodes.len()).all(|i| net.height(i).is_some_and(|h| h >= target))
     });

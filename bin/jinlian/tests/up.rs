@@ -20,7 +20,7 @@ sol! {
     function transfer(address to, uint256 value) external returns (bool);
 }
 
-fn up(dir: &std::path::Path, base: u16, rpc_port: u16) -> (std::process::Child, String) {
+fn up(dir: &std::path::Path, base: u16, rpc_port: u16) -> (Up, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_jinlian"))
         .args(["up", "--dir", dir.to_str().unwrap(), "--sealers", "4", "--observers", "1"])
         .args([
@@ -49,10 +49,30 @@ fn up(dir: &std::path::Path, base: u16, rpc_port: u16) -> (std::process::Child, 
         assert!(Instant::now() < deadline, "no summary:\n{text}");
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    (child, text)
+    (Up(Some(child)), text)
 }
 
-fn interrupt_and_wait(mut child: std::process::Child) {
+/// A running `jinlian up`; a failing test still stops it (and so its nodes) on the way out.
+struct Up(Option<std::process::Child>);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+        }
+    }
+}
+
+fn interrupt_and_wait(mut up: Up) {
+    let mut child = up.0.take().unwrap();
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -279,11 +299,11 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let num = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {m}"));
-    assert_eq!(num("jinlian_block_height"), head as f64, "{m}");
-    assert_eq!(num("jinlian_peers"), 4.0, "{m}");
-    assert_eq!(num("jinlian_consensus_sealer"), 1.0, "{m}");
-    assert!(num("jinlian_transactions_committed_total") >= 45.0, "{m}");
-    assert!(num("jinlian_commit_latency_seconds_count") >= 1.0, "{m}");
+    assert_eq!(num("jinlian_block_height{group=\"1\"}"), head as f64, "{m}");
+    assert_eq!(num("jinlian_peers{group=\"1\"}"), 4.0, "{m}");
+    assert_eq!(num("jinlian_consensus_sealer{group=\"1\"}"), 1.0, "{m}");
+    assert!(num("jinlian_transactions_committed_total{group=\"1\"}") >= 45.0, "{m}");
+    assert!(num("jinlian_commit_latency_seconds_count{group=\"1\"}") >= 1.0, "{m}");
     assert!(
         body.contains("jinlian_rpc_requests_total{method=\"eth_blockNumber\",outcome=\"ok\"}"),
         "{body}"

@@ -339,6 +339,7 @@ fn write_node_dir(
             genesis: PathBuf::from("genesis.json"),
             data_dir: PathBuf::from("data"),
             log_level: "info".into(),
+            groups_dir: PathBuf::from("groups"),
         },
         network: NetworkSection {
             listen: listen_addr(host, port),
@@ -354,7 +355,7 @@ fn write_node_dir(
             cert: PathBuf::from("tls/node.crt"),
             key: PathBuf::from("tls/node.key"),
         },
-        rpc: RpcSection { listen: entry.rpc, limits: Default::default() },
+        rpc: RpcSection { listen: entry.rpc, limits: Default::default(), admin: None },
         storage: Default::default(),
     };
     write_public_file(&nd.join("config.toml"), cfg.to_toml()?.as_bytes())?;

@@ -63,6 +63,14 @@ pub struct NodeSection {
     /// Log filter (`error`, `warn`, `info`, `debug`, `trace`, or a tracing filter).
     #[serde(default = "default_log")]
     pub log_level: String,
+    /// Where the genesis files of further groups live (`<dir>/<id>/genesis.json`); the node
+    /// runs every group it finds there, besides the group of `genesis`.
+    #[serde(default = "default_groups_dir")]
+    pub groups_dir: PathBuf,
+}
+
+fn default_groups_dir() -> PathBuf {
+    PathBuf::from("groups")
 }
 
 fn default_log() -> String {
@@ -124,6 +132,17 @@ pub struct RpcSection {
     /// Limits (`[rpc.limits]`; every field has a default).
     #[serde(default)]
     pub limits: jinlian_rpc::RpcConfig,
+    /// Whether clients may create, start and stop groups (`generateGroup`, `startGroup`,
+    /// `stopGroup`). Unset: allowed when `listen` is a loopback address, refused otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<bool>,
+}
+
+impl RpcSection {
+    /// Whether group management is allowed through this RPC.
+    pub fn admin_enabled(&self) -> bool {
+        self.admin.unwrap_or_else(|| self.listen.ip().is_loopback())
+    }
 }
 
 impl NodeConfig {
@@ -138,6 +157,7 @@ impl NodeConfig {
             &mut cfg.node.key,
             &mut cfg.node.genesis,
             &mut cfg.node.data_dir,
+            &mut cfg.node.groups_dir,
             &mut cfg.tls.ca,
             &mut cfg.tls.agency,
             &mut cfg.tls.cert,

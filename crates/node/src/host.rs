@@ -483,6 +483,10 @@ impl Host {
                 }
             }
             HostEvent::Net(NetEvent::Up(peer)) => {
+                // A group's data goes to its members only.
+                if !self.members.contains(&peer) {
+                    return Ok(());
+                }
                 let status = self.status()?;
                 self.net.send(
                     &peer,
@@ -588,7 +592,9 @@ impl Host {
     fn broadcast_status(&self) -> Result<()> {
         let frame =
             Frame::new(self.genesis.group_id, Module::Status, alloy_rlp::encode(&self.status()?));
-        self.net.send_many(&self.net.connected(), &frame);
+        let to: Vec<PeerId> =
+            self.net.connected().into_iter().filter(|p| self.members.contains(p)).collect();
+        self.net.send_many(&to, &frame);
         Ok(())
     }
 

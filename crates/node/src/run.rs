@@ -3,16 +3,22 @@
 //! host stops on a storage failure).
 
 use crate::config::NodeConfig;
+use crate::genesis::Genesis;
 use crate::host::{Host, HostEvent, InboundBudget, NodeLedger, Publish, recover_txs};
+use crate::metrics::NodeMetrics;
 use crate::net::{NetConfig, NetEvent, PeerId};
 use crate::pki::TlsIdentity;
 use crate::rpc::NodeBackend;
 use crate::wire::{Frame, Module};
 use anyhow::{Context, Result, bail};
-use jinlian_crypto::KeyFile;
+use jinlian_crypto::{KeyFile, KeyPair};
 use jinlian_executor::ExecConfig;
-use std::path::Path;
-use std::sync::Arc;
+use jinlian_rpc::{Admin, GroupError, GroupState};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 use tracing::{debug, error, info};
 
 fn read(path: &Path, what: &str) -> Result<String> {
@@ -59,11 +65,12 @@ impl Recovery {
     }
 }
 
-/// One recovery thread per core, fed through a bounded queue.
+/// One recovery thread per core, fed through a bounded queue. Recovered transactions go to
+/// the host of the frame's group.
 fn start_recovery(
     suite: jinlian_crypto::CryptoSuite,
     budget: Arc<InboundBudget>,
-    deliver: impl Fn(HostEvent) + Clone + Send + 'static,
+    deliver: impl Fn(u32, HostEvent) + Clone + Send + 'static,
 ) -> Result<Recovery> {
     let (jobs, rx) = std::sync::mpsc::sync_channel::<(PeerId, Frame)>(RECOVERY_QUEUE);
     let rx = Arc::new(std::sync::Mutex::new(rx));
@@ -82,18 +89,298 @@ fn start_recovery(
                     n: f.payload.len().max(crate::host::MIN_EVENT_COST),
                 };
                 let r = std::panic::catch_unwind(|| recover_txs(suite, &f.payload));
-                match r {
-                    Ok(Ok(txs)) => deliver(HostEvent::PeerTxs(peer, txs)),
-                    Ok(Err(e)) => deliver(HostEvent::Misbehaved(peer, format!("{e:#}"))),
-                    Err(_) => deliver(HostEvent::Misbehaved(
+                let event = match r {
+                    Ok(Ok(txs)) => HostEvent::PeerTxs(peer, txs),
+                    Ok(Err(e)) => HostEvent::Misbehaved(peer, format!("{e:#}")),
+                    Err(_) => HostEvent::Misbehaved(
                         peer,
                         "a gossip frame crashed transaction recovery".into(),
-                    )),
-                }
+                    ),
+                };
+                deliver(f.group, event);
             }
         })?;
     }
     Ok(Recovery { jobs, budget })
+}
+
+/// The hosts' queues by group, for the network to hand frames to.
+type Routes = Arc<std::sync::RwLock<HashMap<u32, SyncSender<HostEvent>>>>;
+
+/// A group running on this node.
+struct Running {
+    events: SyncSender<HostEvent>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The node: one network, one RPC server and any number of groups, each with its own
+/// genesis, ledger, pool, consensus and host thread.
+struct Node {
+    cfg: NodeConfig,
+    /// The group of `[node] genesis`.
+    main: Genesis,
+    suite: jinlian_crypto::CryptoSuite,
+    key: KeyPair,
+    net: crate::net::NetHandle,
+    inbound: Arc<InboundBudget>,
+    routes: Routes,
+    groups: Mutex<BTreeMap<u32, Running>>,
+    registry: Arc<std::sync::RwLock<prometheus_client::registry::Registry>>,
+    /// Metrics per group, registered once (a group stopped and started again keeps them).
+    metrics: Mutex<HashMap<u32, NodeMetrics>>,
+    rpc: std::sync::OnceLock<jinlian_rpc::Groups>,
+    /// A host that stopped on its own (a storage failure, divergence): the node stops.
+    fatal: tokio::sync::mpsc::UnboundedSender<(u32, anyhow::Error)>,
+}
+
+fn group_error(code: u32, message: impl Into<String>) -> GroupError {
+    GroupError { code, message: message.into() }
+}
+
+impl Node {
+    fn groups_dir(&self) -> PathBuf {
+        self.cfg.node.groups_dir.clone()
+    }
+
+    fn genesis_path(&self, id: u32) -> PathBuf {
+        self.groups_dir().join(id.to_string()).join("genesis.json")
+    }
+
+    /// The data directory of a group: the main group's is the node's own (as before groups).
+    fn data_dir(&self, id: u32) -> PathBuf {
+        if id == self.main.group_id {
+            self.cfg.node.data_dir.clone()
+        } else {
+            self.cfg.node.data_dir.join(format!("group-{id}"))
+        }
+    }
+
+    fn stopped_marker(&self, id: u32) -> PathBuf {
+        self.data_dir(id).join("STOPPED")
+    }
+
+    /// The genesis of group `id`, if this node has one.
+    fn genesis(&self, id: u32) -> Result<Option<Genesis>> {
+        if id == self.main.group_id {
+            return Ok(Some(self.main.clone()));
+        }
+        let path = self.genesis_path(id);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let g = crate::genesis::load(&path)?;
+        anyhow::ensure!(
+            g.group_id == id,
+            "{} is the genesis of group {}, not {id}",
+            path.display(),
+            g.group_id
+        );
+        Ok(Some(g))
+    }
+
+    /// Every group this node has a genesis for.
+    fn known(&self) -> Vec<u32> {
+        let mut ids = vec![self.main.group_id];
+        if let Ok(dir) = std::fs::read_dir(self.groups_dir()) {
+            for e in dir.flatten() {
+                if let Some(id) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok())
+                    && id > 0
+                    && !ids.contains(&id)
+                    && e.path().join("genesis.json").exists()
+                {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids
+    }
+
+    fn metrics_of(&self, id: u32) -> NodeMetrics {
+        let mut all = self.metrics.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(id)
+            .or_insert_with(|| match self.registry.write() {
+                Ok(mut reg) => {
+                    let label = (Cow::Borrowed("group"), Cow::Owned(id.to_string()));
+                    NodeMetrics::register(reg.sub_registry_with_label(label))
+                }
+                Err(_) => NodeMetrics::unregistered(),
+            })
+            .clone()
+    }
+
+    fn start(self: &Arc<Self>, id: u32) -> Result<(), GroupError> {
+        let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+        if groups.contains_key(&id) {
+            return Err(group_error(4, format!("group {id} is already running")));
+        }
+        let genesis =
+            self.genesis(id).map_err(|e| group_error(2, format!("{e:#}")))?.ok_or_else(|| {
+                group_error(3, format!("group {id} does not exist here: generate it first"))
+            })?;
+        if genesis.crypto_suite() != self.suite {
+            return Err(group_error(
+                2,
+                format!(
+                    "group {id} uses {}, this node's key {}",
+                    genesis.crypto_suite(),
+                    self.suite
+                ),
+            ));
+        }
+        let dir = self.data_dir(id);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| group_error(6, format!("cannot create {}: {e}", dir.display())))?;
+        let ledger = NodeLedger::open(dir.join("ledger.redb"), self.suite)
+            .map_err(|e| group_error(6, format!("group {id}: cannot open its ledger: {e}")))?;
+        ledger.set_state_history(self.cfg.storage.state_history_blocks);
+        let ledger = Arc::new(ledger);
+        let publish = Publish::with_metrics(self.metrics_of(id));
+        let exec = ExecConfig {
+            suite: self.suite,
+            chain_id: genesis.chain_id,
+            group_id: u64::from(id),
+            tx_gas_limit: genesis.config.tx_gas_limit,
+            ..ExecConfig::default()
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<HostEvent>(65_536);
+        let rpc_group = jinlian_rpc::Group {
+            id,
+            ledger: ledger.clone(),
+            exec,
+            block_gas_limit: genesis.block_gas_limit,
+            backend: Arc::new(NodeBackend { host: tx.clone(), status: publish.status.clone() }),
+            events: publish.events.clone(),
+        };
+        let host = Host::new(
+            genesis,
+            ledger,
+            self.key.clone(),
+            self.net.clone(),
+            self.inbound.clone(),
+            publish,
+        )
+        .map_err(|e| group_error(6, format!("group {id}: {e:#}")))?;
+        let fatal = self.fatal.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("jinlian-host-{id}"))
+            .spawn(move || {
+                if let Err(e) = host.run(rx) {
+                    let _ = fatal.send((id, e));
+                }
+            })
+            .map_err(|e| group_error(6, format!("cannot start group {id}: {e}")))?;
+        if let Ok(mut routes) = self.routes.write() {
+            routes.insert(id, tx.clone());
+        }
+        groups.insert(id, Running { events: tx, thread: Some(thread) });
+        if let Some(rpc) = self.rpc.get() {
+            rpc.add(rpc_group);
+        }
+        let _ = std::fs::remove_file(self.stopped_marker(id));
+        info!(group = id, "group started");
+        Ok(())
+    }
+
+    /// Stops a group's host and waits for it; `mark` keeps it stopped across restarts.
+    fn stop(&self, id: u32, mark: bool) -> Result<(), GroupError> {
+        let running = {
+            let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
+            groups.remove(&id)
+        };
+        let Some(mut running) = running else {
+            return Err(group_error(5, format!("group {id} is not running")));
+        };
+        if let Ok(mut routes) = self.routes.write() {
+            routes.remove(&id);
+        }
+        if let Some(rpc) = self.rpc.get() {
+            rpc.remove(id);
+        }
+        let _ = running.events.send(HostEvent::Shutdown);
+        if let Some(t) = running.thread.take() {
+            let _ = t.join();
+        }
+        if mark {
+            let _ = std::fs::write(self.stopped_marker(id), b"stopped by stopGroup\n");
+        }
+        info!(group = id, "group stopped");
+        Ok(())
+    }
+
+    fn stop_all(&self) {
+        let ids: Vec<u32> =
+            self.groups.lock().map(|g| g.keys().copied().collect()).unwrap_or_default();
+        for id in ids {
+            let _ = self.stop(id, false);
+        }
+    }
+}
+
+/// The node's group lifecycle behind the RPC (`generateGroup`, `startGroup`, …).
+struct NodeAdmin(Arc<Node>);
+
+impl Admin for NodeAdmin {
+    fn generate_group(&self, id: u32, genesis: &str) -> Result<(), GroupError> {
+        let node = &self.0;
+        let g = Genesis::from_json(genesis)
+            .and_then(|g| g.validate().map(|()| g))
+            .map_err(|e| group_error(2, format!("not a valid genesis: {e:#}")))?;
+        if g.group_id != id {
+            return Err(group_error(
+                2,
+                format!("the genesis is for group {}, not {id}", g.group_id),
+            ));
+        }
+        if g.crypto_suite() != node.suite {
+            return Err(group_error(
+                2,
+                format!("the genesis uses {}, this node's key {}", g.crypto_suite(), node.suite),
+            ));
+        }
+        match node.genesis(id) {
+            Ok(Some(have)) if have.hash() == g.hash() => return Ok(()),
+            Ok(Some(_)) | Err(_) => {
+                return Err(group_error(
+                    1,
+                    format!("group {id} already exists here with another genesis"),
+                ));
+            }
+            Ok(None) => {}
+        }
+        let path = node.genesis_path(id);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| group_error(6, format!("cannot create {}: {e}", dir.display())))?;
+        }
+        crate::files::write_public_file(&path, (g.to_json() + "\n").as_bytes())
+            .map_err(|e| group_error(6, format!("cannot write {}: {e:#}", path.display())))?;
+        info!(group = id, "group generated");
+        Ok(())
+    }
+
+    fn start_group(&self, id: u32) -> Result<(), GroupError> {
+        self.0.start(id)
+    }
+
+    fn stop_group(&self, id: u32) -> Result<(), GroupError> {
+        self.0.stop(id, true)
+    }
+
+    fn group_state(&self, id: u32) -> GroupState {
+        let running = self.0.groups.lock().map(|g| g.contains_key(&id)).unwrap_or(false);
+        if running {
+            GroupState::Running
+        } else if matches!(self.0.genesis(id), Ok(Some(_))) {
+            GroupState::Stopped
+        } else {
+            GroupState::Inexistent
+        }
+    }
+
+    fn groups(&self) -> Vec<(u32, GroupState)> {
+        self.0.known().into_iter().map(|id| (id, self.group_state(id))).collect()
+    }
 }
 
 /// Runs a node until it is told to stop.
@@ -125,39 +412,50 @@ pub fn run(config_path: &Path) -> Result<()> {
     }
     std::fs::create_dir_all(&cfg.node.data_dir)
         .with_context(|| format!("cannot create {}", cfg.node.data_dir.display()))?;
-    let ledger_path = cfg.node.data_dir.join("ledger.redb");
-    let ledger =
-        Arc::new(NodeLedger::open(&ledger_path, suite).context("cannot open the node's ledger")?);
-    ledger.set_state_history(cfg.storage.state_history_blocks);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jinlian-io")
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<HostEvent>(65_536);
-        let net_tx = tx.clone();
         let inbound =
             Arc::new(InboundBudget::new(INBOUND_BYTES.max(2 * cfg.network.max_frame_bytes)));
-        let budget = inbound.clone();
-        // Hands an event to the host within the budget; a full queue drops network input
-        // (consensus and gossip tolerate loss) rather than block or grow.
-        let deliver = move |event: HostEvent| {
+        let routes: Routes = Arc::default();
+        let (budget, table) = (inbound.clone(), routes.clone());
+        // Hands an event to a group's host within the budget; a full queue drops network
+        // input (consensus and gossip tolerate loss) rather than block or grow. Frames of a
+        // group this node does not run are dropped.
+        let deliver = move |group: u32, event: HostEvent| {
             let n = event.peer_bytes();
+            let Some(to) = table.read().ok().and_then(|r| r.get(&group).cloned()) else {
+                debug!(group, "a frame for a group this node does not run was dropped");
+                return;
+            };
             if !budget.try_take(n) {
                 debug!(bytes = budget.used(), "host input over budget; a peer frame was dropped");
                 return;
             }
-            if net_tx.try_send(event).is_err() {
+            if to.try_send(event).is_err() {
                 budget.give_back(n);
             }
         };
         let recovery = start_recovery(suite, inbound.clone(), deliver.clone())?;
+        let every = routes.clone();
         let on_net = move |ev: NetEvent| match ev {
             // Transactions are decoded and their signatures checked on recovery threads, in
             // parallel and off the network's; the host only applies the pool's rules.
             NetEvent::Frame(peer, f) if f.module == Module::Txs => recovery.offer(peer, f),
-            other => deliver(HostEvent::Net(other)),
+            NetEvent::Frame(peer, f) => {
+                deliver(f.group, HostEvent::Net(NetEvent::Frame(peer, f)));
+            }
+            // Every group hears who comes and goes.
+            other => {
+                let ids: Vec<u32> =
+                    every.read().map(|r| r.keys().copied().collect()).unwrap_or_default();
+                for id in ids {
+                    deliver(id, HostEvent::Net(other.clone()));
+                }
+            }
         };
         let net_cfg = NetConfig {
             listen: cfg.network.listen,
@@ -170,56 +468,74 @@ pub fn run(config_path: &Path) -> Result<()> {
             idle_timeout: std::time::Duration::from_secs(cfg.network.idle_timeout_secs),
         };
         let net = crate::net::start(net_cfg, on_net).await?;
-        let exec = ExecConfig {
-            suite,
-            chain_id: genesis.chain_id,
-            group_id: u64::from(genesis.group_id),
-            tx_gas_limit: genesis.config.tx_gas_limit,
-            ..ExecConfig::default()
-        };
         let mut registry = prometheus_client::registry::Registry::with_prefix("jinlian");
-        let publish = Publish::with_metrics(crate::metrics::NodeMetrics::register(&mut registry));
         let rpc_metrics = jinlian_rpc::RpcMetrics::register(&mut registry);
-        let observe = jinlian_rpc::Observe { registry: Arc::new(registry), metrics: rpc_metrics };
-        let group = jinlian_rpc::Group {
-            id: genesis.group_id,
-            ledger: ledger.clone(),
-            exec,
-            block_gas_limit: genesis.block_gas_limit,
-            backend: Arc::new(NodeBackend { host: tx.clone(), status: publish.status.clone() }),
-            events: publish.events.clone(),
-        };
-        let (rpc, rpc_addr) =
-            jinlian_rpc::start(cfg.rpc.listen, cfg.rpc.limits.clone(), vec![group], observe)
-                .await?;
+        let registry = Arc::new(std::sync::RwLock::new(registry));
+        let (fatal, mut fatal_rx) = tokio::sync::mpsc::unbounded_channel();
+        let p2p = net.local_addr;
+        let main_id = genesis.group_id;
+        let admin_on = cfg.rpc.admin_enabled();
+        let node = Arc::new(Node {
+            cfg: cfg.clone(),
+            main: genesis,
+            suite,
+            key,
+            net,
+            inbound,
+            routes,
+            groups: Mutex::new(BTreeMap::new()),
+            registry: registry.clone(),
+            metrics: Mutex::new(HashMap::new()),
+            rpc: std::sync::OnceLock::new(),
+            fatal,
+        });
+        let admin: Option<Arc<dyn Admin>> =
+            admin_on.then(|| Arc::new(NodeAdmin(node.clone())) as Arc<dyn Admin>);
+        let observe = jinlian_rpc::Observe { registry, metrics: rpc_metrics };
+        let served = jinlian_rpc::start(
+            cfg.rpc.listen,
+            cfg.rpc.limits.clone(),
+            main_id,
+            Vec::new(),
+            observe,
+            admin,
+        )
+        .await?;
+        let _ = node.rpc.set(served.groups.clone());
+        // The groups this node has a genesis for start, except those stopped by stopGroup.
+        for id in node.known() {
+            if node.stopped_marker(id).exists() {
+                info!(group = id, "group stays stopped (stopGroup); startGroup starts it");
+                continue;
+            }
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || n.start(id))
+                .await?
+                .map_err(|e| anyhow::anyhow!("group {id}: {}", e.message))?;
+        }
         info!(
             node = %cfg.node.name,
-            p2p = %net.local_addr,
-            rpc = %rpc_addr,
-            chain_id = genesis.chain_id,
+            p2p = %p2p,
+            rpc = %served.addr,
+            groups = ?served.groups.ids(),
             suite = %suite,
             "listening"
         );
-        let host = Host::new(genesis, ledger, key, net, inbound, publish)?;
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        let host_thread =
-            std::thread::Builder::new().name("jinlian-host".into()).spawn(move || {
-                let r = host.run(rx);
-                let _ = done_tx.send(());
-                r
-            })?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => info!("SIGINT: stopping"),
-            _ = term.recv() => info!("SIGTERM: stopping"),
-            _ = done_rx => error!("the host stopped"),
-        }
-        let _ = tx.send(HostEvent::Shutdown);
-        let joined = tokio::task::spawn_blocking(move || host_thread.join()).await;
-        let _ = rpc.stop();
-        match joined {
-            Ok(Ok(r)) => r,
-            _ => bail!("the host thread panicked"),
+        let failed = tokio::select! {
+            _ = tokio::signal::ctrl_c() => { info!("SIGINT: stopping"); None }
+            _ = term.recv() => { info!("SIGTERM: stopping"); None }
+            f = fatal_rx.recv() => f,
+        };
+        let n = node.clone();
+        let _ = tokio::task::spawn_blocking(move || n.stop_all()).await;
+        let _ = served.handle.stop();
+        match failed {
+            Some((id, e)) => {
+                error!(group = id, "the group's host stopped: {e:#}");
+                Err(e.context(format!("group {id} stopped")))
+            }
+            None => Ok(()),
         }
     })
 }

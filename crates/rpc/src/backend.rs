@@ -109,3 +109,50 @@ pub enum ChainEvent {
     /// A transaction entered the pool.
     Pending(B256),
 }
+
+/// Where a group stands on this node (FISCO 2.x `queryGroupStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupState {
+    /// This node has no genesis for it.
+    Inexistent,
+    /// Its genesis is here; it is not running.
+    Stopped,
+    /// It runs.
+    Running,
+}
+
+impl GroupState {
+    /// FISCO's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupState::Inexistent => "INEXISTENT",
+            GroupState::Stopped => "STOPPED",
+            GroupState::Running => "RUNNING",
+        }
+    }
+}
+
+/// Why a group operation failed: FISCO's code (`0x1` … `0xf`) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct GroupError {
+    /// FISCO 2.x status code of the operation.
+    pub code: u32,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Group lifecycle, as the node runs it (FISCO 2.x `generateGroup`, `startGroup`,
+/// `stopGroup`, `queryGroupStatus`). Calls block: starting a group opens its ledger.
+pub trait Admin: Send + Sync + 'static {
+    /// Stores the genesis (JSON) of group `id` on this node; the group does not start.
+    fn generate_group(&self, id: u32, genesis: &str) -> Result<(), GroupError>;
+    /// Starts group `id` (its genesis must be here); it is started again after a restart.
+    fn start_group(&self, id: u32) -> Result<(), GroupError>;
+    /// Stops group `id`; its data stays, and it stays stopped after a restart.
+    fn stop_group(&self, id: u32) -> Result<(), GroupError>;
+    /// Where group `id` stands.
+    fn group_state(&self, id: u32) -> GroupState;
+    /// Every group this node has a genesis for, with its state.
+    fn groups(&self) -> Vec<(u32, GroupState)>;
+}

@@ -130,7 +130,7 @@ fn simple(
     m.register_method(name, move |p, rpc, ext| {
         let g = rpc.group(ext)?;
         let args = Args::new(name, &p)?;
-        f(g, args)
+        f(&g, args)
     })?;
     Ok(())
 }

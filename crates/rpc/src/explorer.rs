@@ -139,7 +139,7 @@ fn render(rpc: &Rpc, path: &str, q: &BTreeMap<String, String>) -> Res<Result<Htm
     let g = g.map_err(|e| Fail::NotFound(e.message().to_string()))?;
     let v = g.ledger.view().map_err(internal)?;
     let head = v.head().map_err(internal)?.map_or(0, |h| h.height.0);
-    let c = Ctx { g, v, suite: g.exec.suite, gq, head };
+    let c = Ctx { g: &g, v, suite: g.exec.suite, gq, head };
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let num = |key: &str| -> Res<Option<u64>> {
         q.get(key)

@@ -19,6 +19,7 @@ use jsonrpsee::RpcModule;
 use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// FISCO: the block does not exist.
 const BLOCK_NOT_FOUND: i32 = -40004;
@@ -32,19 +33,8 @@ fn node_hex(id: &[u8; 64]) -> String {
 }
 
 /// The group named by the first parameter (an integer, a decimal or a hex string).
-fn group_of<'a>(rpc: &'a Rpc, a: &Args) -> Result<&'a std::sync::Arc<Group>, ErrorObjectOwned> {
-    let v = a.get(0, "groupId")?;
-    let id = match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => match s.strip_prefix("0x") {
-            Some(h) => u64::from_str_radix(h, 16).ok(),
-            None => s.parse().ok(),
-        },
-        _ => None,
-    }
-    .and_then(|n| u32::try_from(n).ok())
-    .ok_or_else(|| invalid(format!("groupId must be a group number, got {v}")))?;
-    rpc.group_by_id(id)
+fn group_of(rpc: &Rpc, a: &Args) -> Result<Arc<Group>, ErrorObjectOwned> {
+    rpc.group_by_id(group_number(a.get(0, "groupId")?)?)
 }
 
 /// A FISCO block number: decimal or `0x` hex, as a number or a string.
@@ -206,7 +196,7 @@ fn fisco(
 ) -> Result<(), RegisterMethodError> {
     m.register_blocking_method(name, move |p, rpc, _| {
         let a = Args::new(name, &p)?;
-        let g = group_of(&rpc, &a)?.clone();
+        let g = group_of(&rpc, &a)?;
         f(&rpc, &g, &a)
     })?;
     Ok(())
@@ -279,7 +269,7 @@ fn proof(g: &Group, v: &View, hash: &B256) -> Result<Option<Value>, ErrorObjectO
 
 pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError> {
     m.register_method("getClientVersion", |_, rpc, _| {
-        let chain = rpc.groups.values().next().map_or(0, |g| g.exec.chain_id);
+        let chain = rpc.group_by_id(rpc.first).map_or(0, |g| g.exec.chain_id);
         Ok::<Value, ErrorObjectOwned>(json!({
             "Build Time": "",
             "Build Type": "Linux/Rust/Release",
@@ -292,8 +282,9 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
         }))
     })?;
     m.register_method("getGroupList", |_, rpc, _| {
-        Ok::<Value, ErrorObjectOwned>(json!(rpc.groups.keys().collect::<Vec<_>>()))
+        Ok::<Value, ErrorObjectOwned>(json!(rpc.group_ids()))
     })?;
+    register_group_admin(m)?;
     fisco(m, "getBlockNumber", |_, g, _| Ok(qty(head(&view(g)?)?).into()))?;
     fisco(m, "getPbftView", |_, g, _| Ok(qty(g.backend.status().view).into()))?;
     fisco(m, "getSealerList", |_, g, _| {
@@ -521,18 +512,18 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     })?;
     m.register_async_method("sendRawTransaction", |p, rpc, _| async move {
         let a = Args::new("sendRawTransaction", &p)?;
-        let g = group_of(&rpc, &a)?.clone();
+        let g = group_of(&rpc, &a)?;
         let raw = bytes_of(a.get(1, "signed transaction")?, "signed transaction")?;
         send_raw(&g, &raw).await
     })?;
     m.register_async_method("getPendingTxSize", |p, rpc, _| async move {
         let a = Args::new("getPendingTxSize", &p)?;
-        let g = group_of(&rpc, &a)?.clone();
+        let g = group_of(&rpc, &a)?;
         Ok::<Value, ErrorObjectOwned>(qty(g.backend.status().pool_size as u64).into())
     })?;
     m.register_async_method("getPendingTransactions", |p, rpc, _| async move {
         let a = Args::new("getPendingTransactions", &p)?;
-        let g = group_of(&rpc, &a)?.clone();
+        let g = group_of(&rpc, &a)?;
         let ans = g.backend.pool(crate::PoolQuery { list: 1_000, ..Default::default() }).await;
         Ok::<Value, ErrorObjectOwned>(json!(
             ans.pending.iter().map(|t| fisco_tx(&g, t, None)).collect::<Vec<_>>()
@@ -575,7 +566,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
             "suite": g.exec.suite.name(),
             "chainId": g.exec.chain_id,
             "groupId": g.id,
-            "groups": rpc.groups.keys().collect::<Vec<_>>(),
+                        "groups": rpc.group_ids(),
             "sealer": s.sealer,
             "view": s.view,
             "blockNumber": head(&v)?,
@@ -583,6 +574,88 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
             "pendingTransactions": s.pool_size,
             "syncing": s.sync_start.is_some(),
         }))
+    })?;
+    Ok(())
+}
+
+/// The node's group lifecycle, or why it may not be changed through this server.
+fn admin(rpc: &Rpc) -> Result<&Arc<dyn crate::Admin>, ErrorObjectOwned> {
+    rpc.admin.as_ref().ok_or_else(|| {
+        err(-32601, "group management is off on this node (set [rpc] admin = true to allow it)")
+    })
+}
+
+/// A group number from a FISCO `groupId` argument.
+fn group_number(v: &Value) -> Result<u32, ErrorObjectOwned> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => match s.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16).ok(),
+            None => s.parse().ok(),
+        },
+        _ => None,
+    }
+    .and_then(|n| u32::try_from(n).ok())
+    .filter(|n| *n > 0)
+    .ok_or_else(|| invalid(format!("groupId must be a group number from 1, got {v}")))
+}
+
+/// FISCO's answer to a group operation: `{code, message}`.
+fn outcome(r: Result<(), crate::GroupError>, done: String) -> Value {
+    match r {
+        Ok(()) => json!({ "code": "0x0", "message": done }),
+        Err(e) => json!({ "code": format!("{:#x}", e.code), "message": e.message }),
+    }
+}
+
+/// `generateGroup`, `startGroup`, `stopGroup`, `queryGroupStatus` (FISCO 2.x, group first)
+/// and `jinlian_groups`.
+fn register_group_admin(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError> {
+    m.register_blocking_method("generateGroup", |p, rpc, _| {
+        let a = Args::new("generateGroup", &p)?;
+        let id = group_number(a.get(0, "groupId")?)?;
+        let genesis = match a.get(1, "genesis")? {
+            Value::String(s) => s.clone(),
+            v @ Value::Object(_) => v.to_string(),
+            v => return Err(invalid(format!("the genesis must be a JSON object, got {v}"))),
+        };
+        let r = admin(&rpc)?.generate_group(id, &genesis);
+        Ok::<Value, ErrorObjectOwned>(outcome(r, format!("group {id} generated")))
+    })?;
+    m.register_blocking_method("startGroup", |p, rpc, _| {
+        let a = Args::new("startGroup", &p)?;
+        let id = group_number(a.get(0, "groupId")?)?;
+        let r = admin(&rpc)?.start_group(id);
+        Ok::<Value, ErrorObjectOwned>(outcome(r, format!("group {id} started")))
+    })?;
+    m.register_blocking_method("stopGroup", |p, rpc, _| {
+        let a = Args::new("stopGroup", &p)?;
+        let id = group_number(a.get(0, "groupId")?)?;
+        let r = admin(&rpc)?.stop_group(id);
+        Ok::<Value, ErrorObjectOwned>(outcome(r, format!("group {id} stopped")))
+    })?;
+    m.register_method("queryGroupStatus", |p, rpc, _| {
+        let a = Args::new("queryGroupStatus", &p)?;
+        let id = group_number(a.get(0, "groupId")?)?;
+        let state = admin(rpc)?.group_state(id);
+        Ok::<Value, ErrorObjectOwned>(
+            json!({ "code": "0x0", "message": "", "status": state.as_str() }),
+        )
+    })?;
+    m.register_method("jinlian_groups", |_, rpc, _| {
+        let list: Vec<Value> = match &rpc.admin {
+            Some(a) => a
+                .groups()
+                .into_iter()
+                .map(|(id, s)| json!({ "groupId": id, "status": s.as_str() }))
+                .collect(),
+            None => rpc
+                .group_ids()
+                .into_iter()
+                .map(|id| json!({ "groupId": id, "status": "RUNNING" }))
+                .collect(),
+        };
+        Ok::<Value, ErrorObjectOwned>(Value::Array(list))
     })?;
     Ok(())
 }

@@ -26,7 +26,8 @@ mod subs;
 mod web;
 
 pub use backend::{
-    Backend, BoxFuture, ChainEvent, NodeStatus, PeerStatus, PoolAnswer, PoolQuery, SubmitError,
+    Admin, Backend, BoxFuture, ChainEvent, GroupError, GroupState, NodeStatus, PeerStatus,
+    PoolAnswer, PoolQuery, SubmitError,
 };
 
 use anyhow::{Context, Result};
@@ -161,10 +162,14 @@ fn route_path(mut req: HttpRequest) -> HttpRequest {
 
 /// Shared by every method.
 pub struct Rpc {
-    groups: BTreeMap<u32, Arc<Group>>,
+    /// The groups served now (groups start and stop while the node runs).
+    groups: std::sync::RwLock<BTreeMap<u32, Arc<Group>>>,
+    /// The group `/` addresses.
     first: u32,
     cfg: RpcConfig,
     filters: filters::Filters,
+    /// Group lifecycle, if this server may change it.
+    admin: Option<Arc<dyn Admin>>,
 }
 
 /// The FISCO error for an unknown group.
@@ -172,7 +177,7 @@ pub const GROUP_NOT_FOUND: i32 = -40001;
 
 impl Rpc {
     /// The group the request's path names.
-    fn group(&self, ext: &Extensions) -> Result<&Arc<Group>, ErrorObjectOwned> {
+    fn group(&self, ext: &Extensions) -> Result<Arc<Group>, ErrorObjectOwned> {
         match ext.get::<Route>() {
             None | Some(Route::Default) => self.group_by_id(self.first),
             Some(Route::Group(id)) => self.group_by_id(*id),
@@ -183,11 +188,55 @@ impl Rpc {
     }
 
     /// A group by id.
-    fn group_by_id(&self, id: u32) -> Result<&Arc<Group>, ErrorObjectOwned> {
+    fn group_by_id(&self, id: u32) -> Result<Arc<Group>, ErrorObjectOwned> {
         self.groups
-            .get(&id)
-            .ok_or_else(|| err(GROUP_NOT_FOUND, format!("group {id} does not exist on this node")))
+            .read()
+            .ok()
+            .and_then(|g| g.get(&id).cloned())
+            .ok_or_else(|| err(GROUP_NOT_FOUND, format!("group {id} is not running on this node")))
     }
+
+    /// The ids of the groups served now.
+    fn group_ids(&self) -> Vec<u32> {
+        self.groups.read().map(|g| g.keys().copied().collect()).unwrap_or_default()
+    }
+}
+
+/// Adds and removes the groups a running server serves.
+#[derive(Clone)]
+pub struct Groups(Arc<Rpc>);
+
+impl Groups {
+    /// Serves `g` from now on (replacing a group with the same id).
+    pub fn add(&self, g: Group) {
+        let g = Arc::new(g);
+        filters::watch_pending(self.0.clone(), g.clone());
+        if let Ok(mut groups) = self.0.groups.write() {
+            groups.insert(g.id, g);
+        }
+    }
+
+    /// Stops serving group `id`.
+    pub fn remove(&self, id: u32) {
+        if let Ok(mut groups) = self.0.groups.write() {
+            groups.remove(&id);
+        }
+    }
+
+    /// The ids of the groups served.
+    pub fn ids(&self) -> Vec<u32> {
+        self.0.group_ids()
+    }
+}
+
+/// What [`start`] returns: the server, its address, and the handle to its groups.
+pub struct Served {
+    /// Stops the server.
+    pub handle: ServerHandle,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Its groups.
+    pub groups: Groups,
 }
 
 /// Subscription ids as geth sends them: random `0x`-prefixed hex quantities.
@@ -204,8 +253,8 @@ impl jsonrpsee::core::traits::IdProvider for HexIds {
 /// What the RPC port serves besides JSON-RPC: `/metrics` from `registry` (which holds
 /// `metrics`, see [`RpcMetrics::register`]) and the explorer at `/explorer`.
 pub struct Observe {
-    /// Every metric of the node, encoded at `/metrics`.
-    pub registry: Arc<Registry>,
+    /// Every metric of the node, encoded at `/metrics` (groups register theirs as they start).
+    pub registry: Arc<std::sync::RwLock<Registry>>,
     /// The RPC's own metrics (registered in `registry`).
     pub metrics: RpcMetrics,
 }
@@ -215,20 +264,22 @@ impl Observe {
     pub fn rpc_only() -> Self {
         let mut registry = Registry::with_prefix("jinlian");
         let metrics = RpcMetrics::register(&mut registry);
-        Self { registry: Arc::new(registry), metrics }
+        Self { registry: Arc::new(std::sync::RwLock::new(registry)), metrics }
     }
 }
 
-/// Starts serving `groups` (the first is the default group) on `addr`: JSON-RPC over HTTP and
-/// WebSocket, `/metrics` and `/explorer`.
+/// Starts serving `groups` on `addr` (`first` is the group `/` addresses; groups may be added
+/// and removed later through [`Served::groups`]): JSON-RPC over HTTP and WebSocket, `/metrics`
+/// and `/explorer`.
 pub async fn start(
     addr: SocketAddr,
     cfg: RpcConfig,
+    first: u32,
     groups: Vec<Group>,
     observe: Observe,
-) -> Result<(ServerHandle, SocketAddr)> {
+    admin: Option<Arc<dyn Admin>>,
+) -> Result<Served> {
     cfg.check()?;
-    let first = groups.first().map(|g| g.id).context("no group to serve")?;
     let server_cfg = jsonrpsee::server::ServerConfig::builder()
         .max_request_body_size(cfg.max_request_bytes)
         .max_response_body_size(cfg.max_response_bytes)
@@ -239,10 +290,11 @@ pub async fn start(
         .build();
     let max_response_bytes = cfg.max_response_bytes as usize;
     let rpc = Arc::new(Rpc {
-        groups: groups.into_iter().map(|g| (g.id, Arc::new(g))).collect(),
+        groups: std::sync::RwLock::new(BTreeMap::new()),
         first,
         filters: filters::Filters::new(cfg.max_filters, cfg.filter_timeout_secs),
         cfg: cfg.clone(),
+        admin,
     });
     let web = Arc::new(web::Web {
         registry: observe.registry,
@@ -272,11 +324,13 @@ pub async fn start(
     subs::register(&mut m)?;
     filters::register(&mut m)?;
     fisco::register(&mut m)?;
-    for g in rpc.groups.values() {
-        filters::watch_pending(rpc.clone(), g.clone());
-    }
     observe.metrics.set_methods(m.method_names());
-    Ok((server.start(m), local))
+    let handle = server.start(m);
+    let served = Groups(rpc);
+    for g in groups {
+        served.add(g);
+    }
+    Ok(Served { handle, addr: local, groups: served })
 }
 
 fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {

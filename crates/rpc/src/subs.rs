@@ -123,7 +123,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
         "eth_subscription",
         "eth_unsubscribe",
         |p, pending: PendingSubscriptionSink, rpc, ext| async move {
-            let setup = rpc.group(&ext).cloned().and_then(|g| {
+            let setup = rpc.group(&ext).and_then(|g| {
                 let a = Args::new("eth_subscribe", &p)?.at_most(2)?;
                 Ok((g, kind_of(&a)?))
             });

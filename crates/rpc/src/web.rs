@@ -13,7 +13,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What the pages read.
 pub(crate) struct Web {
-    pub(crate) registry: Arc<Registry>,
+    pub(crate) registry: Arc<std::sync::RwLock<Registry>>,
     pub(crate) rpc: Arc<Rpc>,
     /// Pages rendered at once (the rest wait, up to [`PAGE_WAIT`], then get 503): keeps
     /// page views from taking the cores consensus needs.
@@ -49,20 +49,22 @@ impl Web {
     fn answer(&self, path: &str, query: &str) -> Option<Page> {
         if path == "/metrics" {
             let mut body = String::new();
-            return Some(
-                match prometheus_client::encoding::text::encode(&mut body, &self.registry) {
-                    Ok(()) => Page::text(
-                        200,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        body,
-                    ),
-                    Err(e) => Page::text(
-                        500,
-                        "text/plain; charset=utf-8",
-                        format!("cannot encode the metrics: {e}\n"),
-                    ),
-                },
-            );
+            let encoded = match self.registry.read() {
+                Ok(reg) => prometheus_client::encoding::text::encode(&mut body, &reg),
+                Err(_) => Err(std::fmt::Error),
+            };
+            return Some(match encoded {
+                Ok(()) => Page::text(
+                    200,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    body,
+                ),
+                Err(e) => Page::text(
+                    500,
+                    "text/plain; charset=utf-8",
+                    format!("cannot encode the metrics: {e}\n"),
+                ),
+            });
         }
         let rest = path.strip_prefix("/explorer")?;
         if !(rest.is_empty() || rest.starts_with('/')) {
