@@ -67,6 +67,27 @@ pub enum ChainCommand {
         #[arg(long, value_name = "HOST:PORT")]
         p2p: String,
     },
+    /// Create a further group (its own genesis, chain id, sealers and ledger) whose members
+    /// are some of the chain's nodes. Its genesis goes to DIR/groups/<id>/genesis.json and
+    /// into each member's nodes/<name>/groups/<id>/, where the node finds it at start (for a
+    /// running node: jinlian group generate <id> --genesis FILE --start).
+    AddGroup {
+        /// The chain directory made by `jinlian chain new`.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The new group's id.
+        #[arg(long)]
+        group: u32,
+        /// Its sealers: node names from chain.json (node0,node1,...).
+        #[arg(long, value_delimiter = ',', required = true)]
+        sealers: Vec<String>,
+        /// Its observers, by name.
+        #[arg(long, value_delimiter = ',')]
+        observers: Vec<String>,
+        /// Its chain id (default: the first group's plus the difference of the group ids).
+        #[arg(long)]
+        chain_id: Option<u64>,
+    },
 }
 
 fn parse_fund(text: &str) -> Result<Funded> {
@@ -160,6 +181,25 @@ pub fn run(cmd: ChainCommand) -> Result<()> {
                 dir.display()
             );
             println!("  - on each host: jinlian node --config <node dir>/config.toml");
+            Ok(())
+        }
+        ChainCommand::AddGroup { dir, group, sealers, observers, chain_id } => {
+            let g = jinlian_node::chain::add_group(&dir, group, chain_id, &sealers, &observers)?;
+            println!(
+                "created group {group} (chain id {}): {} sealer(s), {} observer(s)",
+                g.chain_id,
+                g.sealers.len(),
+                g.observers.len()
+            );
+            println!("genesis: {}/groups/{group}/genesis.json", dir.display());
+            println!("next:");
+            println!(
+                "  - nodes not yet copied to their hosts find it in nodes/<name>/groups/{group}/ and run it at start;"
+            );
+            println!(
+                "  - on a running member: jinlian group generate {group} --genesis FILE --start --rpc <its RPC>;"
+            );
+            println!("  - its JSON-RPC is at /group/{group} on each member's RPC address.");
             Ok(())
         }
         ChainCommand::AddNode { dir, agency, p2p } => {

@@ -53,6 +53,42 @@ pub enum ClientCommand {
     /// Fetch a transaction's inclusion proof, or verify one offline.
     #[command(subcommand)]
     Proof(ProofCommand),
+    /// The groups of a node: list, create from a genesis, start, stop (FISCO 2.x dynamic groups).
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+/// `jinlian group …` (on the node --rpc names; it must allow it: `[rpc] admin`).
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// The groups the node has a genesis for, and whether each runs.
+    List,
+    /// Whether one group runs on the node (RUNNING, STOPPED or INEXISTENT).
+    Status {
+        /// Group id.
+        group: u32,
+    },
+    /// Store a group's genesis on the node (from `jinlian chain add-group`); then start it.
+    Generate {
+        /// Group id.
+        group: u32,
+        /// The group's genesis.json.
+        #[arg(long, value_name = "FILE")]
+        genesis: PathBuf,
+        /// Start it too.
+        #[arg(long)]
+        start: bool,
+    },
+    /// Start a group whose genesis the node has (it also starts with the node from then on).
+    Start {
+        /// Group id.
+        group: u32,
+    },
+    /// Stop a group (its data stays; it stays stopped across restarts until started).
+    Stop {
+        /// Group id.
+        group: u32,
+    },
 }
 
 /// What a transaction or a call invokes.
@@ -532,6 +568,7 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
                 json!({ "key": key, "value": value, "fromBlock": r.block_number + 1 }),
             );
         }
+        ClientCommand::Group(cmd) => group_command(&ctx, cmd).await?,
         ClientCommand::Sealer(SealerCommand::List) => {
             let group = group_id(&ctx).await?;
             let sealers: Vec<String> =
@@ -700,6 +737,61 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
     Ok(())
 }
 
+/// Runs a FISCO group operation; its `{code, message}` answer is an error unless code is 0.
+async fn group_op(ctx: &Ctx, method: &'static str, params: Vec<Value>) -> Result<String> {
+    let r: Value = ctx.client.request(method, params).await?;
+    let message = r["message"].as_str().unwrap_or_default().to_string();
+    match r["code"].as_str() {
+        Some("0x0") => Ok(message),
+        code => Err(anyhow!("{message} (code {})", code.unwrap_or("?"))),
+    }
+}
+
+async fn group_command(ctx: &Ctx, cmd: GroupCommand) -> Result<()> {
+    match cmd {
+        GroupCommand::List => {
+            let list: Vec<Value> =
+                ctx.client.request("jinlian_groups", Vec::<Value>::new()).await?;
+            let text = list
+                .iter()
+                .map(|g| {
+                    format!("group {:<6} {}", g["groupId"], g["status"].as_str().unwrap_or("?"))
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            ctx.print(text, Value::Array(list));
+        }
+        GroupCommand::Status { group } => {
+            let r: Value = ctx.client.request("queryGroupStatus", vec![json!(group)]).await?;
+            let status = r["status"].as_str().unwrap_or("?").to_string();
+            ctx.print(
+                format!("group {group}: {status}"),
+                json!({ "groupId": group, "status": status }),
+            );
+        }
+        GroupCommand::Generate { group, genesis, start } => {
+            let text = std::fs::read_to_string(&genesis)
+                .with_context(|| format!("cannot read {}", genesis.display()))?;
+            let value: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", genesis.display()))?;
+            let mut said = vec![group_op(ctx, "generateGroup", vec![json!(group), value]).await?];
+            if start {
+                said.push(group_op(ctx, "startGroup", vec![json!(group)]).await?);
+            }
+            ctx.print(said.join("; "), json!({ "groupId": group, "started": start }));
+        }
+        GroupCommand::Start { group } => {
+            let m = group_op(ctx, "startGroup", vec![json!(group)]).await?;
+            ctx.print(m, json!({ "groupId": group, "status": "RUNNING" }));
+        }
+        GroupCommand::Stop { group } => {
+            let m = group_op(ctx, "stopGroup", vec![json!(group)]).await?;
+            ctx.print(m, json!({ "groupId": group, "status": "STOPPED" }));
+        }
+    }
+    Ok(())
+}
+
 async fn group_id(ctx: &Ctx) -> Result<u64> {
     let info = ctx.client.node_info().await?;
     info["groupId"].as_u64().ok_or_else(|| anyhow!("the node did not say its group"))
@@ -751,7 +843,8 @@ struct Line {
 
 const WORDS: &[&str] = &[
     "tx", "send", "call", "deploy", "receipt", "sys", "get", "set", "sealer", "list", "add",
-    "remove", "cns", "register", "resolve", "route", "proof", "verify", "help", "exit", "quit",
+    "remove", "cns", "register", "resolve", "route", "proof", "verify", "group", "generate",
+    "start", "stop", "status", "help", "exit", "quit",
 ];
 
 struct Completer;

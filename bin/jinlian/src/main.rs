@@ -106,6 +106,13 @@ enum Command {
         #[command(subcommand)]
         cmd: client_cmd::SealerCommand,
     },
+    /// A node's groups: list, create from a genesis, start, stop.
+    Group {
+        #[command(flatten)]
+        conn: client_cmd::Conn,
+        #[command(subcommand)]
+        cmd: client_cmd::GroupCommand,
+    },
     /// Contract names (CNS): register, resolve, route callers to versions.
     Cns {
         #[command(flatten)]
@@ -185,6 +192,9 @@ fn main() {
             client_cmd::run(conn, client_cmd::ClientCommand::Sealer(cmd))
         }
         Command::Cns { conn, cmd } => client_cmd::run(conn, client_cmd::ClientCommand::Cns(cmd)),
+        Command::Group { conn, cmd } => {
+            client_cmd::run(conn, client_cmd::ClientCommand::Group(cmd))
+        }
         Command::Proof { conn, cmd } => {
             client_cmd::run(conn, client_cmd::ClientCommand::Proof(cmd))
         }

@@ -157,7 +157,7 @@ fn a_killed_sealer_rejoins_and_killed_leaders_force_view_changes_without_forks_i
             90,
             |net| net.has_receipts(via, &txs),
         );
-                net.start_node(leader);
+        net.start_node(leader);
         net.wait_rpc(leader);
     }
     // The highest head (node 0 may be the leader just restarted, still catching up).

@@ -406,3 +406,78 @@ pub fn add_node(dir: &Path, agency: &str, p2p: &str) -> Result<NodeEntry> {
     std::fs::rename(&tmp, dir.join("chain.json")).context("cannot update chain.json")?;
     Ok(entry)
 }
+
+/// `chain add-group`: the genesis of a further group whose members are some of the chain's
+/// nodes (named as in `chain.json`). Its accounts, committee and system configuration are
+/// those of the chain's first group; its chain id is `chain_id`, or the first group's plus
+/// (`id` − its group id). Written to `groups/<id>/genesis.json` and into each member's
+/// directory (`nodes/<name>/groups/<id>/genesis.json`), where its node finds it at start.
+/// Returns the genesis.
+pub fn add_group(
+    dir: &Path,
+    id: u32,
+    chain_id: Option<u64>,
+    sealers: &[String],
+    observers: &[String],
+) -> Result<Genesis> {
+    let m = load_manifest(dir)?;
+    let first = crate::genesis::load(&dir.join("genesis.json"))?;
+    ensure!(id > 0, "group ids start at 1");
+    ensure!(id != first.group_id, "group {id} is the chain's first group");
+    let out = dir.join("groups").join(id.to_string());
+    ensure!(!out.exists(), "{} exists: group {id} was already added", out.display());
+    ensure!(!sealers.is_empty(), "give the group at least one sealer (--sealers node0,node1,...)");
+    let ids = |names: &[String]| -> Result<Vec<PublicKey>> {
+        names
+            .iter()
+            .map(|name| {
+                m.nodes.iter().find(|n| n.name == *name).map(|n| n.node_id).with_context(|| {
+                    format!(
+                        "{name:?} is not a node of this chain ({})",
+                        m.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
+                    )
+                })
+            })
+            .collect()
+    };
+    let sealer_ids = ids(sealers)?;
+    let observer_ids = ids(observers)?;
+    for (i, name) in sealers.iter().chain(observers).enumerate() {
+        ensure!(
+            !sealers.iter().chain(observers).take(i).any(|n| n == name),
+            "{name:?} is listed twice"
+        );
+    }
+    let chain_id = match chain_id {
+        Some(c) => c,
+        None => first
+            .chain_id
+            .checked_add(u64::from(id))
+            .and_then(|c| c.checked_sub(u64::from(first.group_id)))
+            .context("no default chain id for this group; give --chain-id")?,
+    };
+    let genesis = Genesis {
+        group_id: id,
+        chain_id,
+        timestamp_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        sealers: sealer_ids,
+        observers: observer_ids,
+        ..first
+    };
+    genesis.validate()?;
+    let text = genesis.to_json() + "\n";
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_public_file(&out.join("genesis.json"), text.as_bytes())?;
+    for name in sealers.iter().chain(observers) {
+        let nd = dir.join("nodes").join(name);
+        if !nd.exists() {
+            continue; // its directory was handed over already; copy the file by hand
+        }
+        let gd = nd.join("groups").join(id.to_string());
+        std::fs::create_dir_all(&gd).with_context(|| format!("cannot create {}", gd.display()))?;
+        write_public_file(&gd.join("genesis.json"), text.as_bytes())?;
+    }
+    Ok(genesis)
+}

@@ -230,6 +230,13 @@ impl Pool {
             return Err(Reject::InChain(hash));
         }
         let t = &tx.tx;
+        // The group first: a transaction of another group usually names its chain id too,
+        // and "wrong group" is what the sender needs to hear.
+        if let TxBody::Consortium(c) = t.body()
+            && c.group_id != rules.group_id
+        {
+            return Err(Reject::WrongGroup { got: c.group_id, want: rules.group_id });
+        }
         if t.chain_id() != Some(rules.chain_id) {
             return Err(Reject::WrongChain { got: t.chain_id(), want: rules.chain_id });
         }
@@ -252,9 +259,6 @@ impl Pool {
         let mut random = None;
         match t.body() {
             TxBody::Consortium(c) => {
-                if c.group_id != rules.group_id {
-                    return Err(Reject::WrongGroup { got: c.group_id, want: rules.group_id });
-                }
                 let (from, to) =
                     (rules.next_height, rules.next_height.saturating_add(BLOCK_LIMIT_WINDOW));
                 if c.block_limit < from || c.block_limit >= to {

@@ -169,11 +169,25 @@ fn fisco_block(g: &Group, v: &View, block: &Block, full: bool) -> Result<Value, 
 
 /// The sealers of a block, if they can be known: the current ones when the block's sealer
 /// set hash is theirs (the sealer lists of earlier sets are not kept yet).
+/// The sealers that certified `block`: those of the state before it while that state is kept
+/// (`[storage] state_history_blocks`), else the current ones if the block names them.
 fn sealer_list_of(v: &View, block: &Block) -> Result<Option<Vec<PublicKey>>, ErrorObjectOwned> {
-    let now: Vec<PublicKey> =
-        sealers(&Snapshot(v, None)).map_err(internal)?.into_iter().map(PublicKey).collect();
-    let hash = jinlian_primitives::sealer_set_hash(v.suite(), &now);
-    Ok((hash == block.header.sealer_set_hash).then_some(now))
+    let head = head(v)?;
+    let before = block
+        .header
+        .height
+        .0
+        .checked_sub(1)
+        .filter(|p| *p != head && v.history_base().is_ok_and(|b| *p >= b.0))
+        .map(Height);
+    for at in [before, None] {
+        let list: Vec<PublicKey> =
+            sealers(&Snapshot(v, at)).map_err(internal)?.into_iter().map(PublicKey).collect();
+        if jinlian_primitives::sealer_set_hash(v.suite(), &list) == block.header.sealer_set_hash {
+            return Ok(Some(list));
+        }
+    }
+    Ok(None)
 }
 
 fn block_at(v: &View, n: u64) -> Result<Block, ErrorObjectOwned> {
@@ -243,7 +257,8 @@ fn proof(g: &Group, v: &View, hash: &B256) -> Result<Option<Value>, ErrorObjectO
         err(
             -32000,
             format!(
-                "block {} was sealed by an earlier sealer set, whose list this node does not keep yet",
+                "block {} was sealed by a sealer set older than the state this node keeps \
+                 ([storage] state_history_blocks); ask a node that keeps more",
                 loc.height.0
             ),
         )

@@ -161,6 +161,21 @@ impl Net {
         }
     }
 
+    /// Adds nodes issued since (by `chain add-node`) to the ones this net can start.
+    pub fn adopt_new_nodes(&mut self) {
+        let m = jinlian_node::chain::load_manifest(&self.chain_dir()).unwrap();
+        for n in m.nodes.iter().skip(self.nodes.len()) {
+            self.nodes.push(NodeProc {
+                name: n.name.clone(),
+                dir: self.chain_dir().join("nodes").join(&n.name),
+                rpc: n.rpc,
+                child: None,
+                log: self.dir.path().join(format!("{}.log", n.name)),
+                starts: 0,
+            });
+        }
+    }
+
     /// The chain directory.
     pub fn chain_dir(&self) -> PathBuf {
         self.dir.path().join("chain")
