@@ -317,7 +317,7 @@ fn a_node_joins_by_transaction_votes_as_a_sealer_and_leaves() {
             .any(|s| s.as_str().unwrap().trim_start_matches("0x") == id),
         "{sealers}"
     );
-        let at_removal = net.height(4).unwrap();
+    let at_removal = net.height(4).unwrap();
     for _ in 0..3 {
         let txs = net.send(&user, 0, 1);
         net.wait_for("commits without node4", 90, |n| n.has_receipts(0, &txs));
