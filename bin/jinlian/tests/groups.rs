@@ -168,6 +168,13 @@ fn two_groups_on_four_nodes_commit_apart_and_outsiders_get_nothing() {
         .collect();
     assert_eq!(list, want, "{b}");
     assert_eq!(b["signatureList"].as_array().unwrap().len(), 3);
+    // The explorer shows each group and links them.
+    let (status, _, page) = common::http(n1, "GET", "/explorer?group=2", "").unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("Group 2 · chain id {chain2}")), "{page}");
+    assert!(page.contains("href=\"/explorer?group=1\">Group 1</a>"), "{page}");
+    let (_, _, metrics) = common::http(n1, "GET", "/metrics", "").unwrap();
+    assert!(metrics.contains("jinlian_block_height{group=\"2\"}"), "{metrics}");
     // A transaction for group 2 sent to group 1 is refused.
     let tx = jinlian_sdk::tx::consortium(
         &k2,

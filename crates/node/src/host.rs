@@ -624,6 +624,11 @@ impl Host {
                     self.net.disconnect(&peer);
                     return Ok(());
                 }
+                // Only members' heights count (sync sources, lag, the peers the RPC shows): a
+                // node outside the group may run it, but is not part of it.
+                if !self.members.contains(&peer) {
+                    return Ok(());
+                }
                 self.peers.insert(peer, s);
                 self.maybe_sync()?;
             }

@@ -119,7 +119,7 @@ pub(crate) fn page(rpc: &Rpc, path: &str, query: &str) -> Page {
         }
     };
     let group = q.get("group").and_then(|g| g.parse::<u32>().ok());
-    Page::html(status, layout(&html, group))
+    Page::html(status, layout(&html, group, &rpc.group_ids(), rpc.first))
 }
 
 fn message(title: &str, m: &str) -> Html {
@@ -187,13 +187,27 @@ th{background:#eef0f3;font-weight:600}.mono{font-family:ui-monospace,monospace;f
 .tile{background:#fff;padding:12px 16px;border-radius:6px;min-width:150px;box-shadow:0 1px 2px #0002}\
 .tile b{display:block;font-size:22px}.ok{color:#17702e}.bad{color:#b3261e}.muted{color:#68707c}\
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{background:#fff;border-radius:6px}\
-nav.pages{margin:12px 0}nav.pages a{margin-right:16px}";
+nav.pages{margin:12px 0}nav.pages a{margin-right:16px}\
+header a.current{text-decoration:underline}";
 
-fn layout(h: &Html, group: Option<u32>) -> String {
+/// The page around a body; with several groups running, links to each group's overview.
+fn layout(h: &Html, group: Option<u32>, groups: &[u32], first: u32) -> String {
     let gq = group.map(|g| format!("?group={g}")).unwrap_or_default();
     let hidden = group
         .map(|g| format!("<input type=\"hidden\" name=\"group\" value=\"{g}\">"))
         .unwrap_or_default();
+    let shown = group.unwrap_or(first);
+    let switcher: String = if groups.len() > 1 {
+        groups
+            .iter()
+            .map(|g| {
+                let class = if *g == shown { " class=\"current\"" } else { "" };
+                format!("<a{class} href=\"/explorer?group={g}\">Group {g}</a>")
+            })
+            .collect()
+    } else {
+        String::new()
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -201,7 +215,7 @@ fn layout(h: &Html, group: Option<u32>) -> String {
 <header><a class=\"brand\" href=\"/explorer{gq}\">金链 Jinlian</a>\
 <a href=\"/explorer/blocks{gq}\">Blocks</a><a href=\"/explorer/txs{gq}\">Transactions</a>\
 <a href=\"/explorer/accounts{gq}\">Accounts</a><a href=\"/explorer/contracts{gq}\">Contracts</a>\
-<form action=\"/explorer/search\" method=\"get\">{hidden}<input name=\"q\" \
+{switcher}<form action=\"/explorer/search\" method=\"get\">{hidden}<input name=\"q\" \
 placeholder=\"Search by block height, block or transaction hash, address\" aria-label=\"search\"></form>\
 </header><main>{body}</main></body></html>\n",
         title = esc(&h.title),
