@@ -9,8 +9,10 @@
 //!   so it cannot be replayed on another connection. Without this an agency could issue a
 //!   certificate carrying another organisation's node id and take over that node's
 //!   connection slot. A refused peer is logged with the reason and gets nothing.
-//! - One connection per peer: when both sides dial each other, the connection dialled by the
-//!   smaller node id is kept.
+//! - One connection per peer: when both sides dial each other at once, the connection
+//!   dialled by the smaller node id is kept; a connection up for [`SETTLED`] is never
+//!   replaced by a new one to the same peer (replacing it would lose the frames in flight on
+//!   it, consensus votes among them, and stall consensus until a view change).
 //! - Limits: handshakes must finish in 10 s; a frame longer than the maximum, a malformed
 //!   frame, or silence (30 s by default; peers send a status every 2 s) drops the
 //!   connection, as does misbehaviour the node reports ([`NetHandle::disconnect`]); at most
@@ -48,6 +50,9 @@ pub const SEND_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// A peer that does not read a frame for this long is dropped.
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection up this long is kept when the same peer connects again.
+pub const SETTLED: Duration = Duration::from_secs(2);
+
 /// TLS exporter label of the key material a `Hello` signs.
 pub const HELLO_EXPORTER_LABEL: &[u8] = b"EXPORTER-jinlian-node-key";
 /// Largest `Hello` payload (an SM2 signature with its public key is 128 bytes).
@@ -107,6 +112,8 @@ struct Conn {
     id: u64,
     /// Who dialled: true if we did.
     outbound: bool,
+    /// When it was admitted.
+    since: std::time::Instant,
     tx: mpsc::Sender<Bytes>,
     /// Bytes queued and not yet written.
     queued: Arc<AtomicUsize>,
@@ -418,11 +425,12 @@ where
     let (kick_tx, mut kick) = tokio::sync::watch::channel(false);
     {
         let Ok(mut peers) = s.peers.lock() else { return Some(id) };
-        // Prefer the connection dialled by the smaller node id.
+        // A settled connection stays; between two new ones (both sides dialled at once),
+        // the one dialled by the smaller node id is kept, so both sides keep the same one.
         let preferred = |outbound: bool| (outbound && s.me < id) || (!outbound && id < s.me);
         if let Some(existing) = peers.get(&id)
-            && preferred(existing.outbound)
-            && !preferred(outbound)
+            && (existing.since.elapsed() >= SETTLED
+                || (preferred(existing.outbound) && !preferred(outbound)))
         {
             debug!(peer = %short(&id), "duplicate connection closed");
             return Some(id);
@@ -430,6 +438,7 @@ where
         let conn = Conn {
             id: conn_id,
             outbound,
+            since: std::time::Instant::now(),
             tx,
             queued: queued.clone(),
             close: close_tx,

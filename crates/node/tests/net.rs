@@ -145,3 +145,34 @@ fn gossip_frames_of_too_many_items_are_refused_before_decoding() {
     assert_eq!(Txs::decode(&bytes).unwrap(), ok);
     assert!(Txs::decode(&bytes[..bytes.len() - 1]).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settled_connection_is_not_replaced_when_the_peer_connects_again() {
+    let ca = new_chain_ca("c").unwrap();
+    let c = Chain { agency: new_agency_ca(&ca, "bank-a").unwrap(), ca };
+    let (id_a, key_a) = node(&c, 1, CryptoSuite::Ecdsa);
+    let (id_b, key_b) = node(&c, 2, CryptoSuite::Ecdsa);
+    let (a, rx_a) = start(id_a, key_a, vec![]).await;
+    let (_b, rx_b) = start(id_b.clone(), key_b.clone(), vec![a.local_addr.to_string()]).await;
+    let b_id = up(&rx_a, 10).await.unwrap();
+    tokio::time::sleep(net::SETTLED + Duration::from_millis(500)).await;
+    // The same node (its certificate and key) connects again, as a redial would: frames for
+    // it must keep flowing on the settled connection, or the ones in flight are lost.
+    let _second = raw_peer(&id_b, &key_b, a.local_addr).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while rx_b.try_recv().is_ok() {}
+    a.send(&b_id, &Frame::new(1, Module::Status, vec![7u8; 8]));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut got = false;
+    while Instant::now() < deadline && !got {
+        while let Ok(ev) = rx_b.try_recv() {
+            if let NetEvent::Frame(_, f) = ev
+                && f.payload.as_ref() == [7u8; 8]
+            {
+                got = true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(got, "the frame went to the new connection, not the one the node uses");
+}
