@@ -1,6 +1,6 @@
 //! Aggregate throughput of 1, 2 and 4 groups on the same 4 nodes under the same load (issue
 //! "Groups and membership"): `JINLIAN_BENCH_TXS` (default 8,000) pre-signed value-free
-//! transfers, split evenly over the groups (4 senders per group), submitted over 16 HTTP
+//! transfers, split evenly over the groups (16 senders in all, 16 / groups per group), submitted over 16 HTTP
 //! connections spread over the 4 nodes; committed TPS from the first submission to the last
 //! commit. Every group has the same 4 sealers, block interval 0.
 //!
@@ -18,7 +18,10 @@ use jinlian_sdk::Client;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const SENDERS: u64 = 4;
+/// Senders in all unless `JINLIAN_BENCH_SENDERS` says otherwise, split evenly over the groups
+/// (one connection each): the same load whatever the number of groups, and no sender more
+/// than the pool's 1,000 nonces ahead.
+const SENDERS: u64 = 16;
 const CONNECTIONS: usize = 16;
 
 /// (aggregate TPS, cores the nodes kept busy, transactions per block, view changes).
@@ -40,14 +43,15 @@ fn run(groups: u32, total: u64) -> (f64, f64, f64, f64) {
         net.wait_rpc(i);
     }
     let per_group = total / u64::from(groups);
-    let per_sender = per_group / SENDERS;
+    let senders = (env("JINLIAN_BENCH_SENDERS", SENDERS) / u64::from(groups)).max(1);
+    let per_sender = per_group / senders;
     let urls: Vec<String> = net.nodes.iter().map(|n| format!("http://{}", n.rpc)).collect();
     // Pre-sign everything: (group, raw tx), interleaved so every group gets load at once.
     let mut keys = Vec::new();
     let mut signed: Vec<Vec<(u32, String)>> = Vec::new();
     for g in 1..=groups {
         let chain_id = net.chain_id + u64::from(g) - 1;
-        for s in 0..SENDERS {
+        for s in 0..senders {
             let key =
                 KeyPair::from_secret(CryptoSuite::Ecdsa, &[(g * 16 + s as u32) as u8 + 1; 32])
                     .unwrap();
@@ -135,7 +139,7 @@ fn run(groups: u32, total: u64) -> (f64, f64, f64, f64) {
         .zip(heights_before)
         .map(|(g, before)| group_height(&urls[0], g) - before)
         .sum();
-    let committed = per_sender * SENDERS * u64::from(groups);
+    let committed = per_sender * senders * u64::from(groups);
     let addr: std::net::SocketAddr = urls[0].trim_start_matches("http://").parse().unwrap();
     let _ = addr;
     let view_changes = view_changes(&net) - changes_before;

@@ -50,8 +50,11 @@ pub const SEND_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// A peer that does not read a frame for this long is dropped.
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// A connection up this long is kept when the same peer connects again.
-pub const SETTLED: Duration = Duration::from_secs(2);
+/// A connection up this long is kept when the same peer connects again. Well below the
+/// first redial (dialling backs off from 1 s, doubling), so both sides of a redial see the
+/// old connection as settled and keep the same one; well above the spread of two
+/// simultaneous handshakes.
+pub const SETTLED: Duration = Duration::from_millis(500);
 
 /// TLS exporter label of the key material a `Hello` signs.
 pub const HELLO_EXPORTER_LABEL: &[u8] = b"EXPORTER-jinlian-node-key";
