@@ -485,6 +485,11 @@ async fn run_async(conn: Conn, cmd: ClientCommand) -> Result<()> {
             let out = ctx.client.call(from, to, &input).await?;
             match f.filter(|f| !f.outputs.is_empty()) {
                 Some(f) => {
+                    if out.is_empty() {
+                        bail!(
+                            "the call returned nothing: is there a contract at {to} (in the group --rpc names)?"
+                        );
+                    }
                     let values = f
                         .abi_decode_output(&out)
                         .map_err(|e| anyhow!("cannot decode the result: {e}"))?;

@@ -127,7 +127,7 @@ enum Command {
         #[command(subcommand)]
         cmd: client_cmd::ProofCommand,
     },
-    /// An interactive console for the commands above (tx, sys, sealer, cns, proof), with
+    /// An interactive console for the commands above (tx, sys, sealer, cns, proof, group), with
     /// history and Tab completion.
     Console {
         #[command(flatten)]

@@ -121,6 +121,21 @@ fn two_groups_on_four_nodes_commit_apart_and_outsiders_get_nothing() {
         "node9",
     ]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not a node"));
+    // Two groups never share a chain id (a transaction would be valid in both).
+    let out = jinlian(&[
+        "chain",
+        "add-group",
+        "--dir",
+        chain.to_str().unwrap(),
+        "--group",
+        "3",
+        "--sealers",
+        "node1",
+        "--chain-id",
+        &net.chain_id.to_string(),
+    ]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("chain id"));
+    assert!(!chain.join("groups/3").exists(), "nothing written for a refused group");
     for i in 0..4 {
         net.start_node(i);
     }
@@ -211,6 +226,15 @@ fn two_groups_on_four_nodes_commit_apart_and_outsiders_get_nothing() {
     // Lifecycle: stop (kept across a restart), start again; errors say why.
     let out = ok(jinlian(&["group", "stop", "2", "--rpc", &format!("http://{n0}")]));
     assert!(out.contains("stopped"), "{out}");
+    // Started again at once (its ledger reopened in the same process), then stopped again.
+    assert_eq!(rpc(n0, "startGroup", json!([2])).unwrap()["code"], "0x0");
+    assert_eq!(rpc(n0, "queryGroupStatus", json!([2])).unwrap()["status"], "RUNNING");
+    assert_eq!(rpc(n0, "startGroup", json!([2])).unwrap()["code"], "0x4", "already running");
+    assert_eq!(rpc(n0, "stopGroup", json!([2])).unwrap()["code"], "0x0");
+    // The node's own group is not stopped through the RPC.
+    let r = rpc(n0, "stopGroup", json!([1])).unwrap();
+    assert_ne!(r["code"], "0x0", "{r}");
+    assert_eq!(rpc(n0, "queryGroupStatus", json!([1])).unwrap()["status"], "RUNNING");
     assert_eq!(rpc(n0, "queryGroupStatus", json!([2])).unwrap()["status"], "STOPPED");
     assert_eq!(rpc_at(n0, "/group/2", "eth_chainId", json!([])).unwrap_err()["code"], -40001);
     let again = rpc(n0, "stopGroup", json!([2])).unwrap();

@@ -467,6 +467,28 @@ pub fn add_group(
         ..first
     };
     genesis.validate()?;
+    // Each group its own chain id: a transaction signed for one must not be valid in another.
+    let groups_dir = dir.join("groups");
+    let mut taken = vec![(first.group_id, first.chain_id)];
+    if let Ok(entries) = std::fs::read_dir(&groups_dir) {
+        for e in entries.flatten() {
+            if let Ok(g) = crate::genesis::load(&e.path().join("genesis.json")) {
+                taken.push((g.group_id, g.chain_id));
+            }
+        }
+    }
+    if let Some((other, _)) = taken.iter().find(|(_, c)| *c == genesis.chain_id) {
+        bail!(
+            "group {other} already uses chain id {}: give another with --chain-id",
+            genesis.chain_id
+        );
+    }
+    // Nothing is written unless everything can be.
+    for name in sealers.iter().chain(observers) {
+        let f =
+            dir.join("nodes").join(name).join("groups").join(id.to_string()).join("genesis.json");
+        ensure!(!f.exists(), "{} exists: node {name} already has a group {id}", f.display());
+    }
     let text = genesis.to_json() + "\n";
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     write_public_file(&out.join("genesis.json"), text.as_bytes())?;

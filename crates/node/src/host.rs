@@ -129,6 +129,10 @@ pub fn now_ms() -> u64 {
 }
 
 const STATUS_EVERY_MS: u64 = 2_000;
+/// A peer whose status for a group has not come for this long (statuses come every 2 s) no
+/// longer counts as a peer of the group.
+const PEER_STATUS_TTL_MS: u64 = 10_000;
+
 const MAX_EVENTS_PER_PASS: usize = 256;
 /// Consensus messages queued for the replica beyond this are dropped (a flood).
 const MAX_QUEUED_INPUTS: usize = 20_000;
@@ -191,6 +195,9 @@ pub struct Host {
     timers: BTreeSet<(u64, Timer)>,
     wal_seq: u64,
     peers: HashMap<PeerId, Status>,
+    /// When each peer's status last came (ms); a peer silent for the group (it stopped the
+    /// group, or left it) is forgotten after [`PEER_STATUS_TTL_MS`].
+    peer_seen: HashMap<PeerId, u64>,
     sync_inflight: Option<(PeerId, u64)>,
     /// Peers not to ask for blocks until a time (and the current back-off, ms).
     sync_penalty: HashMap<PeerId, (u64, u64)>,
@@ -245,6 +252,7 @@ impl Host {
             timers: BTreeSet::new(),
             wal_seq,
             peers: HashMap::new(),
+            peer_seen: HashMap::new(),
             sync_inflight: None,
             sync_penalty: HashMap::new(),
             next_status: 0,
@@ -495,6 +503,7 @@ impl Host {
             }
             HostEvent::Net(NetEvent::Down(peer)) => {
                 self.peers.remove(&peer);
+                self.peer_seen.remove(&peer);
                 if self.sync_inflight.is_some_and(|(p, _)| p == peer) {
                     self.sync_inflight = None;
                 }
@@ -548,6 +557,10 @@ impl Host {
     /// Refreshes the status the RPC reads.
     fn publish_status(&mut self) -> Result<()> {
         let ours = self.head()?.0.height.0;
+        let fresh = now_ms().saturating_sub(PEER_STATUS_TTL_MS);
+        let seen = &self.peer_seen;
+        self.peers.retain(|p, _| seen.get(p).is_some_and(|t| *t >= fresh));
+        self.peer_seen.retain(|_, t| *t >= fresh);
         let highest = self.peers.values().map(|s| s.height).max().unwrap_or(0).max(ours);
         if highest <= ours {
             self.sync_start = None;
@@ -630,6 +643,7 @@ impl Host {
                     return Ok(());
                 }
                 self.peers.insert(peer, s);
+                self.peer_seen.insert(peer, now_ms());
                 self.maybe_sync()?;
             }
             Module::Consensus => {

@@ -128,6 +128,9 @@ struct Node {
     registry: Arc<std::sync::RwLock<prometheus_client::registry::Registry>>,
     /// Metrics per group, registered once (a group stopped and started again keeps them).
     metrics: Mutex<HashMap<u32, NodeMetrics>>,
+    /// Ledgers opened so far: a group started again reuses its open ledger (readers of the
+    /// stopped group may still hold it, and the file stays locked while anything does).
+    ledgers: Mutex<HashMap<u32, Arc<NodeLedger>>>,
     rpc: std::sync::OnceLock<jinlian_rpc::Groups>,
     /// A host that stopped on its own (a storage failure, divergence): the node stops.
     fatal: tokio::sync::mpsc::UnboundedSender<(u32, anyhow::Error)>,
@@ -231,10 +234,21 @@ impl Node {
         let dir = self.data_dir(id);
         std::fs::create_dir_all(&dir)
             .map_err(|e| group_error(6, format!("cannot create {}: {e}", dir.display())))?;
-        let ledger = NodeLedger::open(dir.join("ledger.redb"), self.suite)
-            .map_err(|e| group_error(6, format!("group {id}: cannot open its ledger: {e}")))?;
-        ledger.set_state_history(self.cfg.storage.state_history_blocks);
-        let ledger = Arc::new(ledger);
+        let ledger = {
+            let mut open = self.ledgers.lock().unwrap_or_else(|p| p.into_inner());
+            match open.get(&id) {
+                Some(l) => l.clone(),
+                None => {
+                    let l = NodeLedger::open(dir.join("ledger.redb"), self.suite).map_err(|e| {
+                        group_error(6, format!("group {id}: cannot open its ledger: {e}"))
+                    })?;
+                    l.set_state_history(self.cfg.storage.state_history_blocks);
+                    let l = Arc::new(l);
+                    open.insert(id, l.clone());
+                    l
+                }
+            }
+        };
         let publish = Publish::with_metrics(self.metrics_of(id));
         let exec = ExecConfig {
             suite: self.suite,
@@ -265,7 +279,9 @@ impl Node {
         let thread = std::thread::Builder::new()
             .name(format!("jinlian-host-{id}"))
             .spawn(move || {
-                if let Err(e) = host.run(rx) {
+                // Every log line of this group's host names the group.
+                let span = tracing::info_span!("group", id);
+                if let Err(e) = span.in_scope(|| host.run(rx)) {
                     let _ = fatal.send((id, e));
                 }
             })
@@ -338,6 +354,20 @@ impl Admin for NodeAdmin {
                 format!("the genesis uses {}, this node's key {}", g.crypto_suite(), node.suite),
             ));
         }
+        for other in node.known().into_iter().filter(|o| *o != id) {
+            if let Ok(Some(o)) = node.genesis(other)
+                && o.chain_id == g.chain_id
+            {
+                return Err(group_error(
+                    2,
+                    format!(
+                        "group {other} already uses chain id {}: transactions signed for one \
+                         group would be valid in the other",
+                        g.chain_id
+                    ),
+                ));
+            }
+        }
         match node.genesis(id) {
             Ok(Some(have)) if have.hash() == g.hash() => return Ok(()),
             Ok(Some(_)) | Err(_) => {
@@ -364,6 +394,15 @@ impl Admin for NodeAdmin {
     }
 
     fn stop_group(&self, id: u32) -> Result<(), GroupError> {
+        if id == self.0.main.group_id {
+            return Err(group_error(
+                2,
+                format!(
+                    "group {id} is this node's own group (its [node] genesis, served at /); \
+                     stop the node instead"
+                ),
+            ));
+        }
         self.0.stop(id, true)
     }
 
@@ -486,6 +525,7 @@ pub fn run(config_path: &Path) -> Result<()> {
             groups: Mutex::new(BTreeMap::new()),
             registry: registry.clone(),
             metrics: Mutex::new(HashMap::new()),
+            ledgers: Mutex::new(HashMap::new()),
             rpc: std::sync::OnceLock::new(),
             fatal,
         });

@@ -426,6 +426,7 @@ fn overview(c: &Ctx<'_>) -> Res<Html> {
         Some(_) => format!("syncing: {} of {}", c.head, status.highest_known),
         None => "<span class=\"ok\">in sync</span>".into(),
     };
+    let nodes = jinlian_executor::system::consensus_nodes(&c.state()).map_err(internal)?;
     let mut body = format!(
         "<h1>Group {} · chain id {}</h1><div class=\"tiles\">{}{}{}{}{}{}{}</div>",
         c.g.id,
@@ -438,7 +439,16 @@ fn overview(c: &Ctx<'_>) -> Res<Html> {
         tile("TPS, last minute", &format!("{tps:.1}")),
         tile("Block time (recent)", &block_time),
         tile("Consensus view", &status.view.to_string()),
-        tile("This node", if status.sealer { "sealer" } else { "observer" }),
+        tile(
+            "This node",
+            if status.sealer {
+                "sealer"
+            } else if nodes.iter().any(|(id, _)| *id == status.node_id) {
+                "observer"
+            } else {
+                "<span class=\"bad\">not a member</span>"
+            }
+        ),
         tile("Sync", &sync),
     );
     let _ = write!(
@@ -448,7 +458,6 @@ fn overview(c: &Ctx<'_>) -> Res<Html> {
     );
 
     // Nodes of the group and what this node knows of them.
-    let nodes = jinlian_executor::system::consensus_nodes(&c.state()).map_err(internal)?;
     body.push_str(
         "<h2>Nodes</h2><table><tr><th>Node id</th><th>Role</th><th>Status</th><th>Height</th></tr>",
     );

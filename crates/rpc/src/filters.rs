@@ -380,11 +380,15 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
 
 /// Feeds a group's new pool transactions to its pending filters.
 pub(crate) fn watch_pending(rpc: Arc<Rpc>, g: Arc<Group>) {
+    // Only the receiver and the id: holding the group would keep its event channel (and
+    // its ledger) alive after the group stops, and this task with them.
     let mut rx = g.events.subscribe();
+    let id = g.id;
+    drop(g);
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(ChainEvent::Pending(h)) => rpc.filters.push_pending(g.id, h),
+                Ok(ChainEvent::Pending(h)) => rpc.filters.push_pending(id, h),
                 Ok(ChainEvent::Block(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
