@@ -53,7 +53,9 @@ enum Command {
     /// Start a local chain: sealers and observers on 127.0.0.1 as child processes, the first
     /// block committed, then the JSON-RPC, explorer and metrics addresses, chain id and funded
     /// dev keys printed.
-    /// Ctrl-C stops the nodes cleanly; the same command later resumes the same chain.
+    /// Ctrl-C stops the nodes cleanly; the same command later resumes the same chain (the
+    /// other flags apply only when --dir is first generated; an existing chain keeps its
+    /// nodes, suite, ports and block interval).
     Up {
         /// Directory of the chain (generated on first use, reused afterwards).
         #[arg(long, default_value = "jinlian-local")]

@@ -1172,7 +1172,11 @@ fn search(c: &Ctx<'_>, q: &str) -> Res<String> {
             "type a block height, a block or transaction hash, or an address".into(),
         ));
     }
-    if let Ok(n) = q.parse::<u64>() {
+    // A height, decimal or short 0x hex (longer hex is a hash or an address).
+    let height = q.parse::<u64>().ok().or_else(|| {
+        q.strip_prefix("0x").filter(|h| h.len() <= 16).and_then(|h| u64::from_str_radix(h, 16).ok())
+    });
+    if let Some(n) = height {
         if n > c.head {
             return Err(Fail::NotFound(format!("no block {n} yet: the head is {}", c.head)));
         }
