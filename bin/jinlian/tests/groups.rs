@@ -293,8 +293,8 @@ fn a_node_joins_by_transaction_votes_as_a_sealer_and_leaves() {
         jinlian(&all.iter().map(String::as_str).collect::<Vec<_>>())
     };
     let user = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0x63; 32]).unwrap();
-    let txs = net.send(&user, 0, 3);
-    net.wait_for("first commits", 30, |n| n.has_receipts(0, &txs));
+    let early = net.send(&user, 0, 3);
+    net.wait_for("first commits", 30, |n| n.has_receipts(0, &early));
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(net.height(4), Some(0), "not a member yet: no blocks for it");
 
@@ -333,6 +333,16 @@ fn a_node_joins_by_transaction_votes_as_a_sealer_and_leaves() {
         "node4's signatures appear in certificates of blocks {}..={top}",
         since + 1
     );
+    // Proofs verify offline against the sealers of their own block: the first four for a
+    // block before node4 joined, all five after.
+    let ids: Vec<jinlian_crypto::PublicKey> =
+        net.node_ids().into_iter().map(jinlian_crypto::PublicKey).collect();
+    for (hash, trusted) in [(&early[0], &ids[..4]), (&txs[0], &ids[..5])] {
+        let p = rpc(net.nodes[0].rpc, "jinlian_getTransactionProof", json!([hash])).unwrap();
+        let proof: jinlian_sdk::TxProof = serde_json::from_value(p.clone()).unwrap();
+        assert_eq!(proof.sealers.len(), trusted.len(), "{p}");
+        jinlian_sdk::proof::verify(&proof, trusted).unwrap();
+    }
     net.start_node(3);
     net.wait_rpc(3);
 
