@@ -192,6 +192,9 @@ pub fn run(cmd: ChainCommand) -> Result<()> {
                 g.observers.len()
             );
             println!("genesis: {}/groups/{group}/genesis.json", dir.display());
+            println!(
+                "governance: the first group's committee (and funded accounts) also govern this group: it adds and removes its nodes"
+            );
             println!("next:");
             println!(
                 "  - nodes not yet copied to their hosts find it in nodes/<name>/groups/{group}/ and run it at start;"

@@ -231,6 +231,19 @@ fn two_groups_on_four_nodes_commit_apart_and_outsiders_get_nothing() {
     assert_eq!(rpc(n0, "queryGroupStatus", json!([2])).unwrap()["status"], "RUNNING");
     assert_eq!(rpc(n0, "startGroup", json!([2])).unwrap()["code"], "0x4", "already running");
     assert_eq!(rpc(n0, "stopGroup", json!([2])).unwrap()["code"], "0x0");
+    // A web page (it sends Origin) cannot manage groups, even on loopback.
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "stopGroup", "params": [2]}).to_string();
+    let mut s = std::net::TcpStream::connect(n0).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {n0}\r\nOrigin: http://evil.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("refused to browser pages"), "{answer}");
     // The node's own group is not stopped through the RPC.
     let r = rpc(n0, "stopGroup", json!([1])).unwrap();
     assert_ne!(r["code"], "0x0", "{r}");

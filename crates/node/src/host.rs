@@ -264,7 +264,7 @@ impl Host {
         };
         h.refresh_members()?;
         h.boot_replica(true)?;
-        h.publish.metrics.txs.inc_by(h.ledger.view()?.totals()?.txs);
+
         h.publish_status()?;
         Ok(h)
     }
@@ -383,6 +383,16 @@ impl Host {
     /// Runs until [`HostEvent::Shutdown`] or until every sender is gone.
     pub fn run(mut self, events: Receiver<HostEvent>) -> Result<()> {
         info!(node = %PublicKey(self.me), sealer = self.replica.is_some(), "node started");
+        let r = self.serve(&events);
+        // What is still queued will never be handled: its bytes go back to the budget the
+        // node's other groups share.
+        while let Ok(ev) = events.try_recv() {
+            self.inbound.give_back(ev.peer_bytes());
+        }
+        r
+    }
+
+    fn serve(&mut self, events: &Receiver<HostEvent>) -> Result<()> {
         while !self.stop {
             let now = now_ms();
             while let Some(&(at, timer)) = self.timers.first() {
@@ -627,6 +637,11 @@ impl Host {
                     Ok(s) => s,
                     Err(e) => return self.bad_frame(peer, e),
                 };
+                // Only members' statuses count (sync sources, lag, the peers the RPC shows):
+                // a node outside the group may run it, or an unrelated group of the same id.
+                if !self.members.contains(&peer) {
+                    return Ok(());
+                }
                 if s.genesis != self.genesis_hash {
                     warn!(
                         peer = %PublicKey(peer),
@@ -635,11 +650,6 @@ impl Host {
                         self.genesis_hash
                     );
                     self.net.disconnect(&peer);
-                    return Ok(());
-                }
-                // Only members' heights count (sync sources, lag, the peers the RPC shows): a
-                // node outside the group may run it, but is not part of it.
-                if !self.members.contains(&peer) {
                     return Ok(());
                 }
                 self.peers.insert(peer, s);

@@ -1,11 +1,133 @@
-//! The node's Prometheus metrics (served by the RPC at `/metrics`, prefix `jinlian_`).
+//! The node's Prometheus metrics (served by the RPC at `/metrics`, prefix `jinlian_`). Each
+//! metric is one family labelled by group, so several groups give one `# HELP`/`# TYPE`
+//! block per metric, as Prometheus' parsers require.
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-/// Handles to the node's metrics; clones update the same series.
+/// The `group` label.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct GroupLabel {
+    /// Group id.
+    pub group: u32,
+}
+
+/// Builds histograms with fixed exponential buckets.
+#[derive(Debug, Clone, Copy)]
+pub struct Buckets {
+    start: f64,
+    count: u16,
+}
+
+impl MetricConstructor<Histogram> for Buckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(exponential_buckets(self.start, 2.0, self.count))
+    }
+}
+
+/// Every node metric, registered once per node.
+#[derive(Debug, Clone)]
+pub struct NodeFamilies {
+    height: Family<GroupLabel, Gauge>,
+    txs: Family<GroupLabel, Counter>,
+    pool: Family<GroupLabel, Gauge>,
+    view: Family<GroupLabel, Gauge>,
+    view_changes: Family<GroupLabel, Counter>,
+    peers: Family<GroupLabel, Gauge>,
+    sealer: Family<GroupLabel, Gauge>,
+    sync_lag: Family<GroupLabel, Gauge>,
+    execution_seconds: Family<GroupLabel, Histogram, Buckets>,
+    commit_latency_seconds: Family<GroupLabel, Histogram, Buckets>,
+}
+
+impl NodeFamilies {
+    /// Registers the node's metrics in `registry`.
+    pub fn register(registry: &mut Registry) -> Self {
+        let f = Self {
+            height: Family::default(),
+            txs: Family::default(),
+            pool: Family::default(),
+            view: Family::default(),
+            view_changes: Family::default(),
+            peers: Family::default(),
+            sealer: Family::default(),
+            sync_lag: Family::default(),
+            // 100 µs … ~3.3 s.
+            execution_seconds: Family::new_with_constructor(Buckets { start: 0.000_1, count: 16 }),
+            // 1 ms … ~33 s.
+            commit_latency_seconds: Family::new_with_constructor(Buckets {
+                start: 0.001,
+                count: 16,
+            }),
+        };
+        registry.register("block_height", "Height of the last committed block", f.height.clone());
+        registry.register(
+            "transactions_committed",
+            "Transactions in committed blocks (counted from the ledger's total when the group first started in this process)",
+            f.txs.clone(),
+        );
+        registry.register(
+            "txpool_transactions",
+            "Transactions waiting in the pool",
+            f.pool.clone(),
+        );
+        registry.register(
+            "consensus_view",
+            "Current consensus view (0 on observers)",
+            f.view.clone(),
+        );
+        registry.register(
+            "consensus_view_changes",
+            "View changes this node has moved to",
+            f.view_changes.clone(),
+        );
+        registry.register("peers", "Connected peers of the group", f.peers.clone());
+        registry.register(
+            "consensus_sealer",
+            "1 if this node votes at the next height, 0 if it only follows",
+            f.sealer.clone(),
+        );
+        registry.register(
+            "sync_lag_blocks",
+            "Blocks between the highest height a peer reports and this node's head",
+            f.sync_lag.clone(),
+        );
+        registry.register(
+            "block_execution_seconds",
+            "Time to execute the transactions of one block",
+            f.execution_seconds.clone(),
+        );
+        registry.register(
+            "commit_latency_seconds",
+            "Time from a transaction's admission into this node's pool to the commit of its block",
+            f.commit_latency_seconds.clone(),
+        );
+        f
+    }
+
+    /// The series of group `group`.
+    pub fn group(&self, group: u32) -> NodeMetrics {
+        let l = GroupLabel { group };
+        NodeMetrics {
+            height: self.height.get_or_create(&l).clone(),
+            txs: self.txs.get_or_create(&l).clone(),
+            pool: self.pool.get_or_create(&l).clone(),
+            view: self.view.get_or_create(&l).clone(),
+            view_changes: self.view_changes.get_or_create(&l).clone(),
+            peers: self.peers.get_or_create(&l).clone(),
+            sealer: self.sealer.get_or_create(&l).clone(),
+            sync_lag: self.sync_lag.get_or_create(&l).clone(),
+            execution_seconds: self.execution_seconds.get_or_create(&l).clone(),
+            commit_latency_seconds: self.commit_latency_seconds.get_or_create(&l).clone(),
+        }
+    }
+}
+
+/// Handles to one group's metrics; clones update the same series.
 #[derive(Debug, Clone)]
 pub struct NodeMetrics {
     /// Height of the last committed block.
@@ -31,69 +153,8 @@ pub struct NodeMetrics {
 }
 
 impl NodeMetrics {
-    /// Registers the node's metrics in `registry`.
-    pub fn register(registry: &mut Registry) -> Self {
-        let m = Self {
-            height: Gauge::default(),
-            txs: Counter::default(),
-            pool: Gauge::default(),
-            view: Gauge::default(),
-            view_changes: Counter::default(),
-            peers: Gauge::default(),
-            sealer: Gauge::default(),
-            sync_lag: Gauge::default(),
-            // 100 µs … ~3.3 s.
-            execution_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 16)),
-            // 1 ms … ~33 s.
-            commit_latency_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
-        };
-        registry.register("block_height", "Height of the last committed block", m.height.clone());
-        registry.register(
-            "transactions_committed",
-            "Transactions in blocks committed by this node since it started (the ledger's total at start included)",
-            m.txs.clone(),
-        );
-        registry.register(
-            "txpool_transactions",
-            "Transactions waiting in the pool",
-            m.pool.clone(),
-        );
-        registry.register(
-            "consensus_view",
-            "Current consensus view (0 on observers)",
-            m.view.clone(),
-        );
-        registry.register(
-            "consensus_view_changes",
-            "View changes this node has moved to",
-            m.view_changes.clone(),
-        );
-        registry.register("peers", "Connected peers of the group", m.peers.clone());
-        registry.register(
-            "consensus_sealer",
-            "1 if this node votes at the next height, 0 if it only follows",
-            m.sealer.clone(),
-        );
-        registry.register(
-            "sync_lag_blocks",
-            "Blocks between the highest height a peer reports and this node's head",
-            m.sync_lag.clone(),
-        );
-        registry.register(
-            "block_execution_seconds",
-            "Time to execute the transactions of one block",
-            m.execution_seconds.clone(),
-        );
-        registry.register(
-            "commit_latency_seconds",
-            "Time from a transaction's admission into this node's pool to the commit of its block",
-            m.commit_latency_seconds.clone(),
-        );
-        m
-    }
-
     /// Metrics registered nowhere (tests, tools).
     pub fn unregistered() -> Self {
-        Self::register(&mut Registry::default())
+        NodeFamilies::register(&mut Registry::default()).group(0)
     }
 }

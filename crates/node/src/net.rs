@@ -50,6 +50,16 @@ pub const SEND_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// A peer that does not read a frame for this long is dropped.
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection that delivered no frame for this long is not kept in favour of a new one
+/// from the same peer (statuses come every 2 s, keepalives every 10 s).
+const QUIET_MS: u64 = 15_000;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// A connection up this long is kept when the same peer connects again. Well below the
 /// first redial (dialling backs off from 1 s, doubling), so both sides of a redial see the
 /// old connection as settled and keep the same one; well above the spread of two
@@ -117,6 +127,8 @@ struct Conn {
     outbound: bool,
     /// When it was admitted.
     since: std::time::Instant,
+    /// When it last delivered a frame (ms since the Unix epoch).
+    last_read: Arc<AtomicU64>,
     tx: mpsc::Sender<Bytes>,
     /// Bytes queued and not yet written.
     queued: Arc<AtomicUsize>,
@@ -422,6 +434,7 @@ where
         return None;
     }
     let conn_id = s.next_conn.fetch_add(1, Ordering::Relaxed);
+    let last_read = Arc::new(AtomicU64::new(now_ms()));
     let (tx, mut rx) = mpsc::channel::<Bytes>(SEND_QUEUE);
     let queued = Arc::new(AtomicUsize::new(0));
     let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
@@ -431,9 +444,14 @@ where
         // A settled connection stays; between two new ones (both sides dialled at once),
         // the one dialled by the smaller node id is kept, so both sides keep the same one.
         let preferred = |outbound: bool| (outbound && s.me < id) || (!outbound && id < s.me);
+        // Settled: up a while and still hearing from the peer (keepalives come every 10 s),
+        // so a peer that restarted behind a half-open connection gets through at once.
+        let settled = |c: &Conn| {
+            c.since.elapsed() >= SETTLED
+                && now_ms().saturating_sub(c.last_read.load(Ordering::Relaxed)) < QUIET_MS
+        };
         if let Some(existing) = peers.get(&id)
-            && (existing.since.elapsed() >= SETTLED
-                || (preferred(existing.outbound) && !preferred(outbound)))
+            && (settled(existing) || (preferred(existing.outbound) && !preferred(outbound)))
         {
             debug!(peer = %short(&id), "duplicate connection closed");
             return Some(id);
@@ -442,6 +460,7 @@ where
             id: conn_id,
             outbound,
             since: std::time::Instant::now(),
+            last_read: last_read.clone(),
             tx,
             queued: queued.clone(),
             close: close_tx,
@@ -485,7 +504,10 @@ where
                 Ok(Ok(frame)) if frame.module == crate::wire::Module::Hello => {
                     break "a second hello".to_string()
                 }
-                Ok(Ok(frame)) => (s.events)(NetEvent::Frame(id, frame)),
+                                Ok(Ok(frame)) => {
+                    last_read.store(now_ms(), Ordering::Relaxed);
+                    (s.events)(NetEvent::Frame(id, frame))
+                }
                 Ok(Err(e)) => break e,
                 Err(_) => break format!("silent for {} s", idle.as_secs()),
             },

@@ -5,7 +5,7 @@
 use crate::config::NodeConfig;
 use crate::genesis::Genesis;
 use crate::host::{Host, HostEvent, InboundBudget, NodeLedger, Publish, recover_txs};
-use crate::metrics::NodeMetrics;
+use crate::metrics::{NodeFamilies, NodeMetrics};
 use crate::net::{NetConfig, NetEvent, PeerId};
 use crate::pki::TlsIdentity;
 use crate::rpc::NodeBackend;
@@ -14,12 +14,11 @@ use anyhow::{Context, Result, bail};
 use jinlian_crypto::{KeyFile, KeyPair};
 use jinlian_executor::ExecConfig;
 use jinlian_rpc::{Admin, GroupError, GroupState};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 fn read(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path)
@@ -28,6 +27,10 @@ fn read(path: &Path, what: &str) -> Result<String> {
 
 /// Bytes of peer input that may wait for the host (at least two largest frames).
 const INBOUND_BYTES: usize = 256 * 1024 * 1024;
+
+/// Most groups one node has a genesis for (each running group is a thread, a pool and a
+/// ledger).
+const MAX_GROUPS: usize = 64;
 
 /// Gossip frames waiting for a recovery thread; more are dropped (gossip tolerates loss).
 const RECOVERY_QUEUE: usize = 64;
@@ -125,9 +128,13 @@ struct Node {
     inbound: Arc<InboundBudget>,
     routes: Routes,
     groups: Mutex<BTreeMap<u32, Running>>,
-    registry: Arc<std::sync::RwLock<prometheus_client::registry::Registry>>,
-    /// Metrics per group, registered once (a group stopped and started again keeps them).
+    /// The node's metric families (one series per group).
+    families: NodeFamilies,
+    /// Groups whose metrics exist (a group started again keeps counting where it was).
     metrics: Mutex<HashMap<u32, NodeMetrics>>,
+    /// Held for the whole of a group's start or stop, so a start cannot slip into a stop
+    /// of the same group (two hosts on one ledger) and shutdown cannot race a start.
+    lifecycle: Mutex<bool>,
     /// Ledgers opened so far: a group started again reuses its open ledger (readers of the
     /// stopped group may still hold it, and the file stays locked while anything does).
     ledgers: Mutex<HashMap<u32, Arc<NodeLedger>>>,
@@ -186,8 +193,10 @@ impl Node {
         let mut ids = vec![self.main.group_id];
         if let Ok(dir) = std::fs::read_dir(self.groups_dir()) {
             for e in dir.flatten() {
-                if let Some(id) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok())
+                let name = e.file_name();
+                if let Some(id) = name.to_str().and_then(|n| n.parse::<u32>().ok())
                     && id > 0
+                    && name.to_str() == Some(id.to_string().as_str())
                     && !ids.contains(&id)
                     && e.path().join("genesis.json").exists()
                 {
@@ -199,22 +208,25 @@ impl Node {
         ids
     }
 
-    fn metrics_of(&self, id: u32) -> NodeMetrics {
+    /// A group's metrics, and whether they were just created.
+    fn metrics_of(&self, id: u32) -> (NodeMetrics, bool) {
         let mut all = self.metrics.lock().unwrap_or_else(|p| p.into_inner());
-        all.entry(id)
-            .or_insert_with(|| match self.registry.write() {
-                Ok(mut reg) => {
-                    let label = (Cow::Borrowed("group"), Cow::Owned(id.to_string()));
-                    NodeMetrics::register(reg.sub_registry_with_label(label))
-                }
-                Err(_) => NodeMetrics::unregistered(),
-            })
-            .clone()
+        match all.get(&id) {
+            Some(m) => (m.clone(), false),
+            None => {
+                let m = self.families.group(id);
+                all.insert(id, m.clone());
+                (m, true)
+            }
+        }
     }
 
     fn start(self: &Arc<Self>, id: u32) -> Result<(), GroupError> {
-        let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
-        if groups.contains_key(&id) {
+        let lifecycle = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
+        if *lifecycle {
+            return Err(group_error(6, "the node is shutting down"));
+        }
+        if self.groups.lock().map(|g| g.contains_key(&id)).unwrap_or(false) {
             return Err(group_error(4, format!("group {id} is already running")));
         }
         let genesis =
@@ -249,7 +261,12 @@ impl Node {
                 }
             }
         };
-        let publish = Publish::with_metrics(self.metrics_of(id));
+        let (metrics, fresh) = self.metrics_of(id);
+        if fresh {
+            // The counter starts at the ledger's total, once per process.
+            metrics.txs.inc_by(ledger.view().and_then(|v| v.totals()).map_or(0, |t| t.txs));
+        }
+        let publish = Publish::with_metrics(metrics);
         let exec = ExecConfig {
             suite: self.suite,
             chain_id: genesis.chain_id,
@@ -281,25 +298,43 @@ impl Node {
             .spawn(move || {
                 // Every log line of this group's host names the group.
                 let span = tracing::info_span!("group", id);
-                if let Err(e) = span.in_scope(|| host.run(rx)) {
-                    let _ = fatal.send((id, e));
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    span.in_scope(|| host.run(rx))
+                }));
+                match ran {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        let _ = fatal.send((id, e));
+                    }
+                    Err(_) => {
+                        let _ = fatal.send((id, anyhow::anyhow!("the group's host panicked")));
+                    }
                 }
             })
             .map_err(|e| group_error(6, format!("cannot start group {id}: {e}")))?;
         if let Ok(mut routes) = self.routes.write() {
             routes.insert(id, tx.clone());
         }
-        groups.insert(id, Running { events: tx, thread: Some(thread) });
+        if let Ok(mut groups) = self.groups.lock() {
+            groups.insert(id, Running { events: tx, thread: Some(thread) });
+        }
         if let Some(rpc) = self.rpc.get() {
             rpc.add(rpc_group);
         }
         let _ = std::fs::remove_file(self.stopped_marker(id));
         info!(group = id, "group started");
+        drop(lifecycle);
         Ok(())
     }
 
-    /// Stops a group's host and waits for it; `mark` keeps it stopped across restarts.
-    fn stop(&self, id: u32, mark: bool) -> Result<(), GroupError> {
+    /// Stops a group's host and waits for it; `mark` (the reason) keeps it stopped across
+    /// restarts.
+    fn stop(&self, id: u32, mark: Option<&str>) -> Result<(), GroupError> {
+        let _lifecycle = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
+        self.stop_locked(id, mark)
+    }
+
+    fn stop_locked(&self, id: u32, mark: Option<&str>) -> Result<(), GroupError> {
         let running = {
             let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
             groups.remove(&id)
@@ -317,18 +352,23 @@ impl Node {
         if let Some(t) = running.thread.take() {
             let _ = t.join();
         }
-        if mark {
-            let _ = std::fs::write(self.stopped_marker(id), b"stopped by stopGroup\n");
+        if let Some(reason) = mark
+            && let Err(e) = std::fs::write(self.stopped_marker(id), format!("{reason}\n"))
+        {
+            warn!(group = id, "cannot record that the group stays stopped: {e}");
         }
         info!(group = id, "group stopped");
         Ok(())
     }
 
+    /// Stops every group; no group starts after this.
     fn stop_all(&self) {
+        let mut lifecycle = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
+        *lifecycle = true;
         let ids: Vec<u32> =
             self.groups.lock().map(|g| g.keys().copied().collect()).unwrap_or_default();
         for id in ids {
-            let _ = self.stop(id, false);
+            let _ = self.stop_locked(id, None);
         }
     }
 }
@@ -368,6 +408,9 @@ impl Admin for NodeAdmin {
                 ));
             }
         }
+        if node.known().len() >= MAX_GROUPS && !node.known().contains(&id) {
+            return Err(group_error(6, format!("this node already has {MAX_GROUPS} groups")));
+        }
         match node.genesis(id) {
             Ok(Some(have)) if have.hash() == g.hash() => return Ok(()),
             Ok(Some(_)) | Err(_) => {
@@ -403,7 +446,7 @@ impl Admin for NodeAdmin {
                 ),
             ));
         }
-        self.0.stop(id, true)
+        self.0.stop(id, Some("stopped by stopGroup"))
     }
 
     fn group_state(&self, id: u32) -> GroupState {
@@ -465,6 +508,9 @@ pub fn run(config_path: &Path) -> Result<()> {
         // input (consensus and gossip tolerate loss) rather than block or grow. Frames of a
         // group this node does not run are dropped.
         let deliver = move |group: u32, event: HostEvent| {
+            if group == 0 {
+                return; // a keepalive: reading it kept the connection alive
+            }
             let n = event.peer_bytes();
             let Some(to) = table.read().ok().and_then(|r| r.get(&group).cloned()) else {
                 debug!(group, "a frame for a group this node does not run was dropped");
@@ -509,6 +555,7 @@ pub fn run(config_path: &Path) -> Result<()> {
         let net = crate::net::start(net_cfg, on_net).await?;
         let mut registry = prometheus_client::registry::Registry::with_prefix("jinlian");
         let rpc_metrics = jinlian_rpc::RpcMetrics::register(&mut registry);
+        let families = NodeFamilies::register(&mut registry);
         let registry = Arc::new(std::sync::RwLock::new(registry));
         let (fatal, mut fatal_rx) = tokio::sync::mpsc::unbounded_channel();
         let p2p = net.local_addr;
@@ -523,8 +570,9 @@ pub fn run(config_path: &Path) -> Result<()> {
             inbound,
             routes,
             groups: Mutex::new(BTreeMap::new()),
-            registry: registry.clone(),
+            families,
             metrics: Mutex::new(HashMap::new()),
+            lifecycle: Mutex::new(false),
             ledgers: Mutex::new(HashMap::new()),
             rpc: std::sync::OnceLock::new(),
             fatal,
@@ -542,17 +590,36 @@ pub fn run(config_path: &Path) -> Result<()> {
         )
         .await?;
         let _ = node.rpc.set(served.groups.clone());
-        // The groups this node has a genesis for start, except those stopped by stopGroup.
+        // The groups this node has a genesis for start, except those stopped by stopGroup (or
+        // after a failure). Only the node's own group must start: another that cannot is
+        // logged and left stopped.
         for id in node.known() {
             if node.stopped_marker(id).exists() {
-                info!(group = id, "group stays stopped (stopGroup); startGroup starts it");
+                info!(
+                    group = id,
+                    "group stays stopped (see its STOPPED file); startGroup starts it"
+                );
                 continue;
             }
             let n = node.clone();
-            tokio::task::spawn_blocking(move || n.start(id))
-                .await?
-                .map_err(|e| anyhow::anyhow!("group {id}: {}", e.message))?;
+            match tokio::task::spawn_blocking(move || n.start(id)).await? {
+                Ok(()) => {}
+                Err(e) if e.code == 4 => {} // started meanwhile through the RPC
+                Err(e) if id == main_id => bail!("group {id}: {}", e.message),
+                Err(e) => error!(group = id, "the group cannot start: {}", e.message),
+            }
         }
+        // A keepalive every 10 s on every connection: a peer this node shares no running
+        // group with would otherwise hear nothing and drop the connection as idle.
+        let keepalive = node.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                let peers = keepalive.net.connected();
+                keepalive.net.send_many(&peers, &Frame::new(0, Module::Status, Vec::new()));
+            }
+        });
         info!(
             node = %cfg.node.name,
             p2p = %p2p,
@@ -562,14 +629,28 @@ pub fn run(config_path: &Path) -> Result<()> {
             "listening"
         );
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let failed = tokio::select! {
-            _ = tokio::signal::ctrl_c() => { info!("SIGINT: stopping"); None }
-            _ = term.recv() => { info!("SIGTERM: stopping"); None }
-            f = fatal_rx.recv() => f,
+        let failed = loop {
+            let f = tokio::select! {
+                _ = tokio::signal::ctrl_c() => { info!("SIGINT: stopping"); break None }
+                _ = term.recv() => { info!("SIGTERM: stopping"); break None }
+                f = fatal_rx.recv() => f,
+            };
+            match f {
+                // The node's own group failing stops the node.
+                Some((id, e)) if id == main_id => break Some((id, e)),
+                // Another group failing (storage, divergence) stops that group only.
+                Some((id, e)) => {
+                    error!(group = id, "the group stopped: {e:#}");
+                    let n = node.clone();
+                    let reason = format!("stopped after a failure: {e:#}");
+                    let _ = tokio::task::spawn_blocking(move || n.stop(id, Some(&reason))).await;
+                }
+                None => break None,
+            }
         };
+        let _ = served.handle.stop();
         let n = node.clone();
         let _ = tokio::task::spawn_blocking(move || n.stop_all()).await;
-        let _ = served.handle.stop();
         match failed {
             Some((id, e)) => {
                 error!(group = id, "the group's host stopped: {e:#}");

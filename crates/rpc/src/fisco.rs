@@ -593,11 +593,23 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
     Ok(())
 }
 
-/// The node's group lifecycle, or why it may not be changed through this server.
-fn admin(rpc: &Rpc) -> Result<&Arc<dyn crate::Admin>, ErrorObjectOwned> {
-    rpc.admin.as_ref().ok_or_else(|| {
+/// The node's group lifecycle, or why it may not be changed through this server (or by
+/// this caller: a request a web page could have sent is refused).
+fn admin<'a>(
+    rpc: &'a Rpc,
+    ext: &jsonrpsee::Extensions,
+) -> Result<&'a Arc<dyn crate::Admin>, ErrorObjectOwned> {
+    let admin = rpc.admin.as_ref().ok_or_else(|| {
         err(-32601, "group management is off on this node (set [rpc] admin = true to allow it)")
-    })
+    })?;
+    if ext.get::<crate::AdminCaller>().is_some_and(|c| !c.allowed) {
+        return Err(err(
+            -32601,
+            "group management is refused to browser pages (an Origin header, or a Host that is \
+             not this machine's address)",
+        ));
+    }
+    Ok(admin)
 }
 
 /// A group number from a FISCO `groupId` argument.
@@ -626,7 +638,7 @@ fn outcome(r: Result<(), crate::GroupError>, done: String) -> Value {
 /// `generateGroup`, `startGroup`, `stopGroup`, `queryGroupStatus` (FISCO 2.x, group first)
 /// and `jinlian_groups`.
 fn register_group_admin(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError> {
-    m.register_blocking_method("generateGroup", |p, rpc, _| {
+    m.register_blocking_method("generateGroup", |p, rpc, ext| {
         let a = Args::new("generateGroup", &p)?;
         let id = group_number(a.get(0, "groupId")?)?;
         let genesis = match a.get(1, "genesis")? {
@@ -634,30 +646,34 @@ fn register_group_admin(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodErro
             v @ Value::Object(_) => v.to_string(),
             v => return Err(invalid(format!("the genesis must be a JSON object, got {v}"))),
         };
-        let r = admin(&rpc)?.generate_group(id, &genesis);
+        let r = admin(&rpc, &ext)?.generate_group(id, &genesis);
         Ok::<Value, ErrorObjectOwned>(outcome(r, format!("group {id} generated")))
     })?;
-    m.register_blocking_method("startGroup", |p, rpc, _| {
+    m.register_blocking_method("startGroup", |p, rpc, ext| {
         let a = Args::new("startGroup", &p)?;
         let id = group_number(a.get(0, "groupId")?)?;
-        let r = admin(&rpc)?.start_group(id);
+        let r = admin(&rpc, &ext)?.start_group(id);
         Ok::<Value, ErrorObjectOwned>(outcome(r, format!("group {id} started")))
     })?;
-    m.register_blocking_method("stopGroup", |p, rpc, _| {
+    m.register_blocking_method("stopGroup", |p, rpc, ext| {
         let a = Args::new("stopGroup", &p)?;
         let id = group_number(a.get(0, "groupId")?)?;
-        let r = admin(&rpc)?.stop_group(id);
+        let r = admin(&rpc, &ext)?.stop_group(id);
         Ok::<Value, ErrorObjectOwned>(outcome(r, format!("group {id} stopped")))
     })?;
-    m.register_method("queryGroupStatus", |p, rpc, _| {
+    m.register_blocking_method("queryGroupStatus", |p, rpc, _| {
         let a = Args::new("queryGroupStatus", &p)?;
         let id = group_number(a.get(0, "groupId")?)?;
-        let state = admin(rpc)?.group_state(id);
+        let state = match &rpc.admin {
+            Some(a) => a.group_state(id),
+            None if rpc.group_ids().contains(&id) => crate::GroupState::Running,
+            None => crate::GroupState::Inexistent,
+        };
         Ok::<Value, ErrorObjectOwned>(
             json!({ "code": "0x0", "message": "", "status": state.as_str() }),
         )
     })?;
-    m.register_method("jinlian_groups", |_, rpc, _| {
+    m.register_blocking_method("jinlian_groups", |_, rpc, _| {
         let list: Vec<Value> = match &rpc.admin {
             Some(a) => a
                 .groups()

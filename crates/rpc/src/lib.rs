@@ -154,10 +154,36 @@ fn route_path(mut req: HttpRequest) -> HttpRequest {
         .get(http::header::UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    // Group management refuses requests a web page could have made: browsers send `Origin`
+    // on cross-origin requests and WebSocket upgrades, and a DNS-rebound name reaches a
+    // loopback server with a `Host` that is not a loopback address or name.
+    let origin = req.headers().contains_key(http::header::ORIGIN);
+    let host_ok = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_none_or(host_is_local);
+    req.extensions_mut().insert(AdminCaller { allowed: !origin && host_ok });
     req.extensions_mut().insert(route);
     req.extensions_mut().insert(if websocket { Transport::WebSocket } else { Transport::Http });
 
     req
+}
+
+/// Whether a request may manage groups (see [`route_path`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdminCaller {
+    pub(crate) allowed: bool,
+}
+
+/// A `Host` header naming this machine or an IP address (not a DNS name someone else owns).
+fn host_is_local(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// Shared by every method.

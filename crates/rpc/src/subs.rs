@@ -79,12 +79,20 @@ fn notifications(g: &Group, kind: &Kind, ev: ChainEvent) -> Result<Vec<Value>, E
     }
 }
 
-async fn serve(g: Arc<Group>, kind: Kind, sink: SubscriptionSink) {
+async fn serve(rpc: Arc<Rpc>, g: Arc<Group>, kind: Kind, sink: SubscriptionSink) {
     let mut rx = g.events.subscribe();
     let kind = Arc::new(kind);
+    // A stopped group sends nothing more: its subscriptions end (checked every few seconds).
+    let mut check = tokio::time::interval(std::time::Duration::from_secs(3));
     loop {
         let ev = tokio::select! {
             _ = sink.closed() => return,
+            _ = check.tick() => {
+                if !rpc.group_by_id(g.id).is_ok_and(|now| Arc::ptr_eq(&now, &g)) {
+                    return;
+                }
+                continue;
+            }
             ev = rx.recv() => ev,
         };
         let ev = match ev {
@@ -135,7 +143,7 @@ pub(crate) fn register(m: &mut RpcModule<Rpc>) -> Result<(), RegisterMethodError
                 }
             };
             let Ok(sink) = pending.accept().await else { return };
-            serve(g, kind, sink).await;
+            serve(rpc, g, kind, sink).await;
         },
     )?;
     Ok(())
