@@ -11,7 +11,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use alloy_primitives::{Address, TxKind, U256};
 use common::{Net, cpu_secs, env_u64 as env};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use jinlian_sdk::Client;
@@ -56,19 +55,7 @@ fn run(groups: u32, total: u64) -> (f64, f64, f64, f64) {
                 KeyPair::from_secret(CryptoSuite::Ecdsa, &[(g * 16 + s as u32) as u8 + 1; 32])
                     .unwrap();
             let txs = (0..per_sender)
-                .map(|nonce| {
-                    let tx = jinlian_sdk::tx::ethereum(
-                        &key,
-                        chain_id,
-                        nonce,
-                        TxKind::Call(Address::repeat_byte(0x42)),
-                        U256::ZERO,
-                        Vec::<u8>::new(),
-                        21_000,
-                    )
-                    .unwrap();
-                    (g, format!("0x{}", alloy_primitives::hex::encode(tx.encoded())))
-                })
+                .map(|nonce| (g, common::plain_transfer(&key, chain_id, nonce)))
                 .collect();
             signed.push(txs);
             keys.push((g, key.address()));
@@ -195,17 +182,7 @@ fn warm_up(net: &Net, groups: u32) {
     let key = KeyPair::from_secret(CryptoSuite::Ecdsa, &[0xee; 32]).unwrap();
     for g in 1..=groups {
         let chain_id = net.chain_id + u64::from(g) - 1;
-        let tx = jinlian_sdk::tx::ethereum(
-            &key,
-            chain_id,
-            0,
-            TxKind::Call(Address::repeat_byte(0x42)),
-            U256::ZERO,
-            Vec::<u8>::new(),
-            21_000,
-        )
-        .unwrap();
-        let raw = format!("0x{}", alloy_primitives::hex::encode(tx.encoded()));
+        let raw = common::plain_transfer(&key, chain_id, 0);
         let path = format!("/group/{g}");
         let hash = common::rpc_at(net.nodes[0].rpc, &path, "eth_sendRawTransaction", json!([raw]))
             .unwrap();

@@ -56,18 +56,8 @@ fn send(
 ) -> Vec<String> {
     (0..n)
         .map(|_| {
-            let tx = jinlian_sdk::tx::ethereum(
-                key,
-                chain_id,
-                *nonce,
-                TxKind::Call(Address::repeat_byte(0x42)),
-                U256::ZERO,
-                Vec::<u8>::new(),
-                21_000,
-            )
-            .unwrap();
+            let raw = common::plain_transfer(key, chain_id, *nonce);
             *nonce += 1;
-            let raw = format!("0x{}", alloy_primitives::hex::encode(tx.encoded()));
             rpc_at(addr, path, "eth_sendRawTransaction", json!([raw]))
                 .unwrap()
                 .as_str()

@@ -6,8 +6,8 @@
 
 mod common;
 
-use alloy_primitives::{Address, Bytes, U256};
-use alloy_sol_types::{SolValue, sol};
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::sol;
 use common::Net;
 use jinlian_crypto::{CryptoSuite, KeyPair, PublicKey};
 use jinlian_sdk::proof::{ProofError, verify};
@@ -16,14 +16,6 @@ use jinlian_sdk::{Client, Signer};
 sol! {
     function transfer(address to, uint256 value) external returns (bool);
     function balanceOf(address who) external view returns (uint256);
-}
-
-fn token_code() -> Bytes {
-    let text = include_str!("../../../contracts/artifacts/TestToken.json");
-    let v: serde_json::Value = serde_json::from_str(text).unwrap();
-    let mut code = alloy_primitives::hex::decode(v["bytecode"].as_str().unwrap()).unwrap();
-    code.extend_from_slice(&U256::from(1_000_000).abi_encode());
-    code.into()
 }
 
 #[test]
@@ -37,7 +29,7 @@ fn the_sdk_transacts_and_its_proofs_verify_offline_and_catch_any_change() {
             let client = Client::connect(&url).await.unwrap();
             let key = KeyPair::from_secret(suite, &[0x61; 32]).unwrap();
             let signer = Signer::new(&client, key).await.unwrap();
-            let deployed = signer.deploy(token_code()).await.unwrap();
+            let deployed = signer.deploy(common::token_code(U256::from(1_000_000))).await.unwrap();
             assert!(deployed.success(), "{deployed:?}");
             let token = deployed.contract_address.unwrap();
             // Twenty transfers from one key at once: no nonces to coordinate.

@@ -7,8 +7,8 @@
 
 mod common;
 
-use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolValue, sol};
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::sol;
 use common::{free_ports, http, python, rpc};
 use jinlian_crypto::{CryptoSuite, KeyPair};
 use serde_json::json;
@@ -136,14 +136,6 @@ fn browse(
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn token_code() -> Bytes {
-    let text = include_str!("../../../contracts/artifacts/TestToken.json");
-    let v: serde_json::Value = serde_json::from_str(text).unwrap();
-    let mut code = alloy_primitives::hex::decode(v["bytecode"].as_str().unwrap()).unwrap();
-    code.extend_from_slice(&U256::from(1_000_000).abi_encode());
-    code.into()
-}
-
 #[test]
 fn the_explorer_and_metrics_show_what_the_rpc_shows() {
     let chromium = chromium();
@@ -166,7 +158,12 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
     let (token, transfer_hash) = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let client = jinlian_sdk::Client::connect(&format!("http://{addr}")).await.unwrap();
         let signer = jinlian_sdk::Signer::new(&client, key.clone()).await.unwrap();
-        let token = signer.deploy(token_code()).await.unwrap().contract_address.unwrap();
+        let token = signer
+            .deploy(common::token_code(U256::from(1_000_000)))
+            .await
+            .unwrap()
+            .contract_address
+            .unwrap();
         // 40 at once (several share blocks), then three in turn.
         let calls: Vec<_> =
             (0..40u64).map(|v| transferCall { to, value: U256::from(100 + v) }).collect();

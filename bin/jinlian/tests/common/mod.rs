@@ -463,3 +463,28 @@ pub fn python() -> String {
             .to_string()
     })
 }
+
+/// A signed value-free Ethereum transfer to 0x42…42 (21,000 gas), as `0x` hex.
+pub fn plain_transfer(key: &KeyPair, chain_id: u64, nonce: u64) -> String {
+    let tx = jinlian_sdk::tx::ethereum(
+        key,
+        chain_id,
+        nonce,
+        TxKind::Call(Address::repeat_byte(0x42)),
+        U256::ZERO,
+        Vec::<u8>::new(),
+        21_000,
+    )
+    .unwrap();
+    format!("0x{}", alloy_primitives::hex::encode(tx.encoded()))
+}
+
+/// The TestToken's deployment code, minting `supply` to the deployer.
+pub fn token_code(supply: U256) -> Bytes {
+    use alloy_sol_types::SolValue;
+    let text = include_str!("../../../../contracts/artifacts/TestToken.json");
+    let v: Value = serde_json::from_str(text).unwrap();
+    let mut code = alloy_primitives::hex::decode(v["bytecode"].as_str().unwrap()).unwrap();
+    code.extend_from_slice(&supply.abi_encode());
+    code.into()
+}
