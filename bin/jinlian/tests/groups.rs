@@ -19,6 +19,13 @@ fn jinlian(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_jinlian")).args(args).output().unwrap()
 }
 
+/// `jinlian chain add-group --dir <chain> --group <group> <more…>`.
+fn add_group(chain: &std::path::Path, group: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec!["chain", "add-group", "--dir", chain.to_str().unwrap(), "--group", group];
+    args.extend_from_slice(more);
+    jinlian(&args)
+}
+
 fn ok(out: std::process::Output) -> String {
     assert!(
         out.status.success(),
@@ -77,53 +84,16 @@ fn committed(addr: SocketAddr, path: &str, hashes: &[String]) -> bool {
 fn two_groups_on_four_nodes_commit_apart_and_outsiders_get_nothing() {
     let mut net = Net::generate_with(4, 0, CryptoSuite::Ecdsa, 0);
     let chain = net.chain_dir();
-    let said = ok(jinlian(&[
-        "chain",
-        "add-group",
-        "--dir",
-        chain.to_str().unwrap(),
-        "--group",
-        "2",
-        "--sealers",
-        "node1,node2,node3",
-    ]));
+    let said = ok(add_group(&chain, "2", &["--sealers", "node1,node2,node3"]));
     assert!(said.contains("created group 2"), "{said}");
     // Bad requests are refused before anything is written.
-    let out = jinlian(&[
-        "chain",
-        "add-group",
-        "--dir",
-        chain.to_str().unwrap(),
-        "--group",
-        "2",
-        "--sealers",
-        "node1",
-    ]);
+    let out = add_group(&chain, "2", &["--sealers", "node1"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("already"));
-    let out = jinlian(&[
-        "chain",
-        "add-group",
-        "--dir",
-        chain.to_str().unwrap(),
-        "--group",
-        "3",
-        "--sealers",
-        "node9",
-    ]);
+    let out = add_group(&chain, "3", &["--sealers", "node9"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not a node"));
     // Two groups never share a chain id (a transaction would be valid in both).
-    let out = jinlian(&[
-        "chain",
-        "add-group",
-        "--dir",
-        chain.to_str().unwrap(),
-        "--group",
-        "3",
-        "--sealers",
-        "node1",
-        "--chain-id",
-        &net.chain_id.to_string(),
-    ]);
+    let out =
+        add_group(&chain, "3", &["--sealers", "node1", "--chain-id", &net.chain_id.to_string()]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("chain id"));
     assert!(!chain.join("groups/3").exists(), "nothing written for a refused group");
     for i in 0..4 {

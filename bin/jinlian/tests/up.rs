@@ -106,6 +106,17 @@ fn up_starts_a_usable_chain_stops_cleanly_and_resumes() {
     interrupt_and_wait(child);
 }
 
+/// `tests/clients/web_check.py` (html5lib and Prometheus' own parser) on `args`.
+fn web_check(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let out = Command::new(python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/clients/web_check.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
 fn chromium() -> String {
     let c = std::env::var("JINLIAN_CHROMIUM").unwrap_or_else(|_| "chromium".into());
     let found = Command::new(&c).arg("--version").output().is_ok_and(|o| o.status.success());
@@ -210,13 +221,9 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
         std::fs::write(&f, &body).unwrap();
         files.push(f);
     }
-    let checked = Command::new(python())
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/clients/web_check.py"))
-        .arg("html")
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let mut args = vec![std::ffi::OsStr::new("html")];
+    args.extend(files.iter().map(|f| f.as_os_str()));
+    web_check(&args);
 
     // Following "Older" from the newest page lists every transaction of the chain once.
     let mut listed = Vec::new();
@@ -287,13 +294,7 @@ fn the_explorer_and_metrics_show_what_the_rpc_shows() {
     assert!(head_text.contains("openmetrics-text"), "{head_text}");
     let f = tmp.path().join("metrics.txt");
     std::fs::write(&f, &body).unwrap();
-    let out = Command::new(python())
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/clients/web_check.py"))
-        .arg("metrics")
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = web_check(&[std::ffi::OsStr::new("metrics"), f.as_os_str()]);
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let num = |k: &str| m[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {m}"));
     assert_eq!(num("jinlian_block_height{group=\"1\"}"), head as f64, "{m}");

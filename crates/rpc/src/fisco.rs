@@ -180,7 +180,10 @@ fn sealer_list_of(v: &View, block: &Block) -> Result<Option<Vec<PublicKey>>, Err
         .checked_sub(1)
         .filter(|p| *p != head && v.history_base().is_ok_and(|b| *p >= b.0))
         .map(Height);
-    for at in [before, None] {
+    // The state before the block, then (history pruned, or the block right after genesis)
+    // the current one; each looked at once.
+    let candidates: &[Option<Height>] = if before.is_some() { &[before, None] } else { &[None] };
+    for &at in candidates {
         let list: Vec<PublicKey> =
             sealers(&Snapshot(v, at)).map_err(internal)?.into_iter().map(PublicKey).collect();
         if jinlian_primitives::sealer_set_hash(v.suite(), &list) == block.header.sealer_set_hash {
