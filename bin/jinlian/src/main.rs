@@ -14,6 +14,7 @@ use jinlian_crypto::{CryptoSuite, KeyFile, KeyPair};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod bench;
 mod chain_cmd;
 mod client_cmd;
 mod sim;
@@ -79,6 +80,12 @@ enum Command {
         #[arg(long, default_value_t = 8545)]
         rpc_port: u16,
     },
+    /// Measure a running chain: deploy an ERC-20, pre-sign transfers from many senders,
+    /// submit them over several connections and report committed TPS, latency (p50, p90,
+    /// p99, submission to commit), failures and every node's CPU and memory; optionally
+    /// against anvil in the same run (--baseline anvil) and against this machine's ceiling
+    /// (--calibrate). Start a chain first, e.g. `jinlian up`.
+    Bench(bench::Args),
     /// Run a node: its configuration (from `jinlian chain new`) names its keys, certificates,
     /// genesis, data directory, peers and RPC address. Stops cleanly on Ctrl-C or SIGTERM.
     /// Logs go to standard error; RUST_LOG overrides the configured level.
@@ -200,6 +207,7 @@ fn main() {
         Command::Proof { conn, cmd } => {
             client_cmd::run(conn, client_cmd::ClientCommand::Proof(cmd))
         }
+        Command::Bench(args) => bench::run(args),
         Command::Console { conn } => client_cmd::console(conn),
         Command::Sim { seeds, seed, sealers, byzantine, faults, txs, sm, trace } => {
             sim::run(sim::Args { seeds, seed, sealers, byzantine, faults, txs, sm, trace })

@@ -134,6 +134,10 @@ const STATUS_EVERY_MS: u64 = 2_000;
 const PEER_STATUS_TTL_MS: u64 = 10_000;
 
 const MAX_EVENTS_PER_PASS: usize = 256;
+/// Most transaction bytes in one gossip frame.
+const GOSSIP_FRAME_BYTES: usize = 1024 * 1024;
+/// Most clients' transactions gossiped again per status tick (2 s).
+const MAX_REGOSSIP_PER_TICK: usize = 4_000;
 /// Consensus messages queued for the replica beyond this are dropped (a flood).
 const MAX_QUEUED_INPUTS: usize = 20_000;
 /// Largest block (transaction bytes) a proposal may carry: a proposal, and a new view
@@ -208,6 +212,12 @@ pub struct Host {
     /// Our height when we started catching up, while behind.
     sync_start: Option<u64>,
     stop: bool,
+    /// Clients' transactions taken since the last pass, to gossip in one frame.
+    gossip_out: Vec<Bytes>,
+    /// Transactions were pooled since the replica last heard whether any can be packed.
+    pooled_since_pass: bool,
+    /// Admission rules at the head (cleared by each commit).
+    rules_cache: Option<Rules>,
 }
 
 fn to_ids(ids: &[[u8; 64]]) -> Vec<PublicKey> {
@@ -261,6 +271,9 @@ impl Host {
             publish,
             sync_start: None,
             stop: false,
+            gossip_out: Vec::new(),
+            pooled_since_pass: false,
+            rules_cache: None,
         };
         h.refresh_members()?;
         h.boot_replica(true)?;
@@ -407,6 +420,12 @@ impl Host {
                 self.broadcast_status()?;
                 self.maybe_sync()?;
                 self.publish_status()?;
+                let again =
+                    self.pool.regossip_due(std::time::Instant::now(), MAX_REGOSSIP_PER_TICK);
+                if !again.is_empty() {
+                    debug!(txs = again.len(), "gossiping clients' transactions again");
+                    self.gossip(again);
+                }
             }
             self.drain_inputs()?;
             let next =
@@ -426,6 +445,7 @@ impl Host {
                     break;
                 }
             }
+            self.end_pass();
             self.drain_inputs()?;
         }
         info!("node stopped");
@@ -449,9 +469,11 @@ impl Host {
             HostEvent::Submit(tx, reply) => {
                 let tx = *tx;
                 let hash = tx.tx.hash();
-                let r = self.admit(tx.clone());
-                if r.is_ok() {
-                    self.gossip(&[tx]);
+                let raw = tx.tx.encoded().clone();
+                let r = self.admit(tx);
+                if r.is_ok() && self.pool.contains(&hash) {
+                    self.gossip_out.push(raw);
+                    self.pool.track_gossip(&hash);
                 }
                 let _ = reply.send(r.map(|_| hash));
             }
@@ -531,9 +553,28 @@ impl Host {
         Ok(())
     }
 
+    /// After a pass over queued events: what clients sent goes to the sealers in one frame,
+    /// and the replica hears once whether the pool has something to pack.
+    fn end_pass(&mut self) {
+        if !self.gossip_out.is_empty() {
+            let txs = std::mem::take(&mut self.gossip_out);
+            self.gossip(txs);
+        }
+        if std::mem::take(&mut self.pooled_since_pass) {
+            self.inputs.push_back(Input::TxsPending(self.packable()));
+        }
+    }
+
     fn admit(&mut self, tx: RecoveredTx) -> Result<(), String> {
         let hash = tx.tx.hash();
-        let rules = self.rules().map_err(|e| e.to_string())?;
+        let rules = match self.rules_cache {
+            Some(r) => r,
+            None => {
+                let r = self.rules().map_err(|e| e.to_string())?;
+                self.rules_cache = Some(r);
+                r
+            }
+        };
         let state = self.state().map_err(|e| e.to_string())?;
         let view = &state.0;
         let added = self
@@ -543,7 +584,7 @@ impl Host {
             })
             .map_err(|e| e.to_string())?;
         if added {
-            self.inputs.push_back(Input::TxsPending(self.packable()));
+            self.pooled_since_pass = true;
             let _ = self.publish.events.send(jinlian_rpc::ChainEvent::Pending(hash));
         }
         Ok(())
@@ -556,12 +597,34 @@ impl Host {
         self.state().ok().and_then(|s| self.pool.pack(1, &s).ok()).is_some_and(|v| !v.is_empty())
     }
 
-    /// Sends new transactions once to the other sealers.
-    fn gossip(&self, txs: &[RecoveredTx]) {
-        let payload = Txs { txs: txs.iter().map(|t| t.tx.encoded().clone()).collect() };
-        let frame = Frame::new(self.genesis.group_id, Module::Txs, alloy_rlp::encode(&payload));
+    /// Sends clients' transactions to the other sealers, in frames of at most
+    /// [`MAX_TXS_PER_FRAME`](crate::wire::MAX_TXS_PER_FRAME) transactions and [`GOSSIP_FRAME_BYTES`].
+    fn gossip(&self, txs: Vec<Bytes>) {
         let to: Vec<PeerId> = self.sealers.iter().map(|s| s.0).filter(|s| *s != self.me).collect();
-        self.net.send_many(&to, &frame);
+        if to.is_empty() {
+            return;
+        }
+        let mut frame_txs = Vec::new();
+        let mut bytes = 0;
+        let send = |txs: Vec<Bytes>| {
+            let payload = Txs { txs };
+            let frame = Frame::new(self.genesis.group_id, Module::Txs, alloy_rlp::encode(&payload));
+            self.net.send_many(&to, &frame);
+        };
+        for raw in txs {
+            if !frame_txs.is_empty()
+                && (frame_txs.len() >= crate::wire::MAX_TXS_PER_FRAME
+                    || bytes + raw.len() > GOSSIP_FRAME_BYTES)
+            {
+                send(std::mem::take(&mut frame_txs));
+                bytes = 0;
+            }
+            bytes += raw.len();
+            frame_txs.push(raw);
+        }
+        if !frame_txs.is_empty() {
+            send(frame_txs);
+        }
     }
 
     /// Refreshes the status the RPC reads.
@@ -919,6 +982,7 @@ impl Host {
             }
         }
         self.pool.remove(hashes.iter());
+        self.rules_cache = None;
         let state = self.state()?;
         let pruned = self.pool.prune(block.header.height.0 + 1, &state)?;
         self.outcomes.clear();

@@ -106,6 +106,7 @@ impl NodeFamilies {
             "Time from a transaction's admission into this node's pool to the commit of its block",
             f.commit_latency_seconds.clone(),
         );
+        registry.register_collector(Box::new(ProcessCollector));
         f
     }
 
@@ -156,5 +157,56 @@ impl NodeMetrics {
     /// Metrics registered nowhere (tests, tools).
     pub fn unregistered() -> Self {
         NodeFamilies::register(&mut Registry::default()).group(0)
+    }
+}
+
+/// CPU time and resident memory of a process, read from `/proc` (Linux; `None` elsewhere or
+/// when the process is gone): `(CPU seconds, user and system, so far; resident bytes)`.
+/// `pid` `None` is this process. The kernel reports CPU time in ticks of 1/100 s.
+pub fn process_usage(pid: Option<u32>) -> Option<(f64, u64)> {
+    let dir = pid.map_or_else(|| "/proc/self".to_string(), |p| format!("/proc/{p}"));
+    let stat = std::fs::read_to_string(format!("{dir}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces and parentheses) start after ") ".
+    let rest = stat.rsplit_once(") ")?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("{dir}/status")).ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())?;
+    Some((ticks / 100.0, kib * 1024))
+}
+
+/// The node process's CPU time and resident memory, read at each scrape
+/// (`jinlian_process_cpu_seconds_total`, `jinlian_process_resident_memory_bytes`), so
+/// `jinlian bench` and dashboards see every node's cost through its metrics port.
+#[derive(Debug)]
+struct ProcessCollector;
+
+impl prometheus_client::collector::Collector for ProcessCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        let Some((cpu, rss)) = process_usage(None) else { return Ok(()) };
+        let counter = ConstCounter::new(cpu);
+        counter.encode(encoder.encode_descriptor(
+            "process_cpu_seconds",
+            "CPU time (user and system) this node process has used",
+            None,
+            counter.metric_type(),
+        )?)?;
+        let gauge = ConstGauge::new(rss as i64);
+        gauge.encode(encoder.encode_descriptor(
+            "process_resident_memory_bytes",
+            "Resident memory of this node process",
+            None,
+            gauge.metric_type(),
+        )?)?;
+        Ok(())
     }
 }

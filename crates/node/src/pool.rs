@@ -8,7 +8,7 @@
 //! rather than grows. Packing takes transactions in arrival order, Ethereum ones only when
 //! their nonce is the sender's next.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use jinlian_executor::state::{AccountRecord, keys};
 use jinlian_executor::{BLOCK_LIMIT_WINDOW, StateError, StateView};
 use jinlian_primitives::{RecoveredTx, TxBody};
@@ -135,7 +135,17 @@ struct Entry {
     seq: u64,
     size: usize,
     admitted: std::time::Instant,
+    /// For a transaction this node took from a client: when to send it to the sealers
+    /// again if it is still pooled, and how many times it has been sent again.
+    regossip: Option<(std::time::Instant, u8)>,
 }
+
+/// A client's transaction still pooled this long after it was gossiped is gossiped again
+/// (the frame may have been dropped by a busy peer); then after twice as long, and so on,
+/// [`MAX_REGOSSIPS`] times.
+pub const REGOSSIP_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+/// Most times one transaction is gossiped again.
+pub const MAX_REGOSSIPS: u8 = 4;
 
 /// The pool.
 #[derive(Debug)]
@@ -312,18 +322,23 @@ impl Pool {
         self.order.insert(seq, hash);
         self.bytes += size;
         *self.per_sender.entry(tx.sender).or_insert(0) += 1;
-        self.txs.insert(hash, Entry { tx, seq, size, admitted: std::time::Instant::now() });
+        let admitted = std::time::Instant::now();
+        self.txs.insert(hash, Entry { tx, seq, size, admitted, regossip: None });
         Ok(true)
     }
 
     /// Up to `limit` transactions for a block, in arrival order; an Ethereum transaction only
-    /// when its nonce is its sender's next (counting the transactions packed before it).
+    /// when its nonce is its sender's next (counting the transactions packed before it). A
+    /// transaction that arrived before an earlier nonce of its sender (clients' batches and
+    /// gossip need not keep order) is packed right after that nonce.
     pub fn pack(
         &self,
         limit: usize,
         state: &dyn StateView,
     ) -> Result<Vec<RecoveredTx>, StateError> {
         let mut next: HashMap<Address, u64> = HashMap::new();
+        // Transactions seen ahead of their sender's next nonce, by sender and nonce.
+        let mut ahead: HashMap<Address, BTreeMap<u64, &RecoveredTx>> = HashMap::new();
         let mut out = Vec::new();
         for hash in self.order.values() {
             if out.len() >= limit {
@@ -335,18 +350,58 @@ impl Pool {
                 Some(n) => *n,
                 None => account_nonce(state, &sender)?,
             };
-            let take = match e.tx.tx.body() {
-                TxBody::Consortium(_) => true,
-                _ => e.tx.tx.nonce() == Some(expected),
-            };
-            if take {
-                next.insert(sender, expected + 1);
-                out.push(e.tx.clone());
-            } else {
-                next.insert(sender, expected);
+            // A consortium transaction has no nonce of its own but takes its sender's next
+            // one at execution.
+            match e.tx.tx.nonce() {
+                Some(nonce) if nonce != expected => {
+                    next.insert(sender, expected);
+                    if nonce > expected {
+                        ahead.entry(sender).or_default().insert(nonce, &e.tx);
+                    }
+                    continue;
+                }
+                _ => {}
             }
+            out.push(e.tx.clone());
+            let mut n = expected + 1;
+            if let Some(held) = ahead.get_mut(&sender) {
+                while out.len() < limit {
+                    let Some(t) = held.remove(&n) else { break };
+                    out.push(t.clone());
+                    n += 1;
+                }
+            }
+            next.insert(sender, n);
         }
         Ok(out)
+    }
+
+    /// Marks a pooled transaction as this node's to deliver: [`Self::regossip_due`] returns it
+    /// again while it stays pooled.
+    pub fn track_gossip(&mut self, hash: &B256) {
+        if let Some(e) = self.txs.get_mut(hash) {
+            e.regossip = Some((e.admitted + REGOSSIP_AFTER, 0));
+        }
+    }
+
+    /// Tracked transactions whose time to be gossiped again has come (oldest first, at most
+    /// `max`); each is due again after twice its last wait, until [`MAX_REGOSSIPS`].
+    pub fn regossip_due(&mut self, now: std::time::Instant, max: usize) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for hash in self.order.values() {
+            if out.len() >= max {
+                break;
+            }
+            let Some(e) = self.txs.get_mut(hash) else { continue };
+            let Some((at, n)) = e.regossip else { continue };
+            if at > now {
+                continue;
+            }
+            out.push(e.tx.tx.encoded().clone());
+            e.regossip = (n + 1 < MAX_REGOSSIPS)
+                .then(|| (now + REGOSSIP_AFTER * 2u32.pow(u32::from(n) + 1), n + 1));
+        }
+        out
     }
 
     /// When a pooled transaction was admitted.

@@ -32,8 +32,11 @@ const INBOUND_BYTES: usize = 256 * 1024 * 1024;
 /// ledger).
 const MAX_GROUPS: usize = 64;
 
-/// Gossip frames waiting for a recovery thread; more are dropped (gossip tolerates loss).
-const RECOVERY_QUEUE: usize = 64;
+/// Gossip frames waiting for a recovery thread; more are dropped (gossip tolerates loss, and
+/// clients' transactions are gossiped again while pooled). Their bytes count against the
+/// inbound budget too, which is what bounds memory: frames are often small (what one pass of
+/// the sender's host took from its clients), so the count must not be what drops them.
+const RECOVERY_QUEUE: usize = 8_192;
 
 /// Where gossiped transactions go to have their signatures checked.
 struct Recovery {

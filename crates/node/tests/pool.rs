@@ -137,12 +137,15 @@ fn the_pool_is_bounded_and_packs_in_a_valid_order() {
     }
     assert!(matches!(pool.admit(eth(&b, 1, CHAIN), &r, &state, none), Err(Reject::Full(5))));
     let packed: Vec<B256> = pool.pack(10, &state).unwrap().iter().map(|t| t.tx.hash()).collect();
-    // a:1 waits (a's next is 0); b:0; a:0; the consortium tx (a's nonce 1 at execution); a:2.
-    let want: Vec<B256> = [1, 2, 3, 4].iter().map(|&i| txs[i].tx.hash()).collect();
+    // a:1 waits (a's next is 0); b:0; a:0, then the a:1 that came early; the consortium tx
+    // (a's nonce 2 at execution); a:2 no longer fits.
+    let want: Vec<B256> = [1, 2, 0, 3].iter().map(|&i| txs[i].tx.hash()).collect();
     assert_eq!(packed, want);
     assert_eq!(pool.pack(2, &state).unwrap().len(), 2);
+    let three: Vec<B256> = pool.pack(3, &state).unwrap().iter().map(|t| t.tx.hash()).collect();
+    assert_eq!(three, want[..3], "the limit holds inside a sender's run of early nonces");
     // After a block, committed ones go and stale ones are pruned.
-    pool.remove(want[..2].iter());
+    pool.remove([txs[1].tx.hash(), txs[2].tx.hash()].iter());
     assert_eq!(pool.len(), 3);
     let mut after = MemState::new();
     after.set_account(a.address(), 2, U256::ZERO);
