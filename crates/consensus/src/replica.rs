@@ -119,6 +119,10 @@ pub enum Input {
     /// Whether the transaction pool holds transactions (sent whenever that changes, and after
     /// every commit).
     TxsPending(bool),
+    /// The pool holds at least a full block for the current height: the primary proposes at
+    /// once instead of waiting for the block interval (how a loaded chain keeps up; the
+    /// interval only spaces out blocks that are not full). Forgotten at each new height.
+    BlockFull,
     /// Reply to [`Output::BuildProposal`]: an executed block.
     ProposalBuilt {
         /// Height asked for.
@@ -268,6 +272,9 @@ pub struct Replica {
     parent: Committed,
     consecutive_timeouts: u32,
     txs_pending: bool,
+    /// The pool holds a full block: propose without waiting for the block interval (reset
+    /// at each height; the host says it again).
+    block_full: bool,
     round: Round,
     buffer: Vec<SignedMessage>,
 }
@@ -295,6 +302,7 @@ impl Replica {
             parent,
             consecutive_timeouts: 0,
             txs_pending: false,
+            block_full: false,
             round: Round::default(),
             buffer: Vec::new(),
         };
@@ -425,6 +433,12 @@ impl Replica {
         match input {
             Input::Message(m) => self.on_message(now, m, out),
             Input::Timer(t) => self.on_timer(now, t, out),
+            Input::BlockFull => {
+                self.block_full = true;
+                self.txs_pending = true;
+                self.arm_view_timer(now, out);
+                self.maybe_schedule_proposal(now, out);
+            }
             Input::TxsPending(p) => {
                 let was = self.txs_pending;
                 self.txs_pending = p;
@@ -496,7 +510,11 @@ impl Replica {
         if !self.txs_pending || self.round.build_requested.contains(&self.view) {
             return;
         }
-        let due = self.parent.timestamp_ms.saturating_add(self.config.block_interval_ms);
+        let due = if self.block_full {
+            now
+        } else {
+            self.parent.timestamp_ms.saturating_add(self.config.block_interval_ms)
+        };
         if now >= due {
             self.round.build_requested.insert(self.view);
             out.push(Output::BuildProposal {
@@ -990,6 +1008,7 @@ impl Replica {
         self.view = committed.view;
         self.in_view_change = false;
         self.consecutive_timeouts = 0;
+        self.block_full = false;
         self.round = Round::default();
         if self.txs_pending {
             self.arm_view_timer(now, out);

@@ -216,8 +216,8 @@ pub struct Host {
     gossip_out: Vec<Bytes>,
     /// Transactions were pooled since the replica last heard whether any can be packed.
     pooled_since_pass: bool,
-    /// Admission rules at the head (cleared by each commit).
-    rules_cache: Option<Rules>,
+    /// Admission rules and `tx_count_limit` at the head (cleared by each commit).
+    head_cache: Option<(Rules, u64)>,
 }
 
 fn to_ids(ids: &[[u8; 64]]) -> Vec<PublicKey> {
@@ -273,7 +273,7 @@ impl Host {
             stop: false,
             gossip_out: Vec::new(),
             pooled_since_pass: false,
-            rules_cache: None,
+            head_cache: None,
         };
         h.refresh_members()?;
         h.boot_replica(true)?;
@@ -562,19 +562,38 @@ impl Host {
         }
         if std::mem::take(&mut self.pooled_since_pass) {
             self.inputs.push_back(Input::TxsPending(self.packable()));
+            self.say_if_block_full();
+        }
+    }
+
+    /// The admission rules and `tx_count_limit` for the next height (read once per height).
+    fn head_rules(&mut self) -> Result<(Rules, u64)> {
+        if let Some(c) = self.head_cache {
+            return Ok(c);
+        }
+        let rules = self.rules()?;
+        let limit = self.config_u64(
+            "tx_count_limit",
+            rules.next_height,
+            self.genesis.config.tx_count_limit,
+        )?;
+        self.head_cache = Some((rules, limit));
+        Ok((rules, limit))
+    }
+
+    /// Tells the replica when the pool holds a full block (by count of transactions not
+    /// waiting behind a nonce gap, or by bytes), so a loaded chain proposes at once.
+    fn say_if_block_full(&mut self) {
+        let Ok((_, limit)) = self.head_rules() else { return };
+        let ready = self.pool.len().saturating_sub(self.pool.queued()) as u64;
+        if ready >= limit || self.pool.bytes() >= MAX_BLOCK_BYTES {
+            self.inputs.push_back(Input::BlockFull);
         }
     }
 
     fn admit(&mut self, tx: RecoveredTx) -> Result<(), String> {
         let hash = tx.tx.hash();
-        let rules = match self.rules_cache {
-            Some(r) => r,
-            None => {
-                let r = self.rules().map_err(|e| e.to_string())?;
-                self.rules_cache = Some(r);
-                r
-            }
-        };
+        let (rules, _) = self.head_rules().map_err(|e| e.to_string())?;
         let state = self.state().map_err(|e| e.to_string())?;
         let view = &state.0;
         let added = self
@@ -982,7 +1001,7 @@ impl Host {
             }
         }
         self.pool.remove(hashes.iter());
-        self.rules_cache = None;
+        self.head_cache = None;
         let state = self.state()?;
         let pruned = self.pool.prune(block.header.height.0 + 1, &state)?;
         self.outcomes.clear();
@@ -1088,6 +1107,7 @@ impl Host {
                             self.perform(out)?;
                         }
                         self.inputs.push_back(Input::TxsPending(self.packable()));
+                        self.say_if_block_full();
                     }
                 }
                 Output::ReportFault { from, fault } => {

@@ -159,6 +159,8 @@ pub struct Pool {
     random_ids: HashSet<(Address, U256)>,
     /// Ethereum nonces pooled per sender.
     nonces: HashSet<(Address, u64)>,
+    /// Per sender, a run `[from, end)` of nonces all pooled (a hint for [`Pool::next_nonce`]).
+    runs: HashMap<Address, (u64, u64)>,
     per_sender: HashMap<Address, usize>,
     /// Ethereum transactions waiting behind a nonce gap (geth's "queued"), as of the last
     /// admission or commit.
@@ -188,6 +190,7 @@ impl Pool {
             bytes: 0,
             random_ids: HashSet::new(),
             nonces: HashSet::new(),
+            runs: HashMap::new(),
             per_sender: HashMap::new(),
             queued: 0,
         }
@@ -207,6 +210,11 @@ impl Pool {
     /// Number of transactions.
     pub fn len(&self) -> usize {
         self.txs.len()
+    }
+
+    /// Bytes of the pooled transactions.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether the pool is empty.
@@ -236,9 +244,14 @@ impl Pool {
         if self.txs.contains_key(&hash) {
             return Ok(false);
         }
-        if in_chain(&hash)? {
-            return Err(Reject::InChain(hash));
-        }
+        // A committed transaction fails the nonce or random-id rule below; the ledger's
+        // index is read only then, to say so plainly.
+        let refuse = |why: Reject| -> Result<bool, Reject> {
+            if in_chain(&hash)? {
+                return Err(Reject::InChain(hash));
+            }
+            Err(why)
+        };
         let t = &tx.tx;
         // The group first: a transaction of another group usually names its chain id too,
         // and "wrong group" is what the sender needs to hear.
@@ -267,6 +280,7 @@ impl Pool {
             return Err(Reject::SenderFull(waiting));
         }
         let mut random = None;
+        let mut state_nonce = None;
         match t.body() {
             TxBody::Consortium(c) => {
                 let (from, to) =
@@ -278,15 +292,16 @@ impl Pool {
                 if self.random_ids.contains(&key)
                     || state.get(&keys::random_id(&tx.sender, &c.random_id))?.is_some()
                 {
-                    return Err(Reject::RandomIdUsed);
+                    return refuse(Reject::RandomIdUsed);
                 }
                 random = Some(key);
             }
             _ => {
                 let next = account_nonce(state, &tx.sender)?;
+                state_nonce = Some(next);
                 let got = t.nonce().unwrap_or_default();
                 if got < next {
-                    return Err(Reject::NonceTooLow { got, next });
+                    return refuse(Reject::NonceTooLow { got, next });
                 }
                 if got - next > MAX_NONCE_GAP {
                     return Err(Reject::NonceTooHigh { got, next });
@@ -303,8 +318,8 @@ impl Pool {
         if let Some(key) = random {
             self.random_ids.insert(key);
         }
-        if let Some(n) = t.nonce() {
-            let next = self.next_nonce(&tx.sender, account_nonce(state, &tx.sender)?);
+        if let (Some(n), Some(s)) = (t.nonce(), state_nonce) {
+            let next = self.next_nonce(&tx.sender, s);
             self.nonces.insert((tx.sender, n));
             if n > next {
                 self.queued += 1;
@@ -315,6 +330,7 @@ impl Pool {
                     self.queued = self.queued.saturating_sub(1);
                     m += 1;
                 }
+                self.runs.insert(tx.sender, (s, m));
             }
         }
         let seq = self.next_seq;
@@ -417,8 +433,12 @@ impl Pool {
     /// The nonce `who` sends next, counting its pooled Ethereum transactions that follow
     /// `state_nonce` (its nonce in the head state) without a gap.
     pub fn next_nonce(&self, who: &Address, state_nonce: u64) -> u64 {
-        // The pool's index of pooled nonces: no scan of the pool.
-        let mut n = state_nonce;
+        // The pool's index of pooled nonces (no scan of the pool), from the end of the run
+        // last seen (no walk along a sender's long run of pooled nonces either).
+        let mut n = match self.runs.get(who) {
+            Some(&(from, end)) if from <= state_nonce && state_nonce <= end => end,
+            _ => state_nonce,
+        };
         while self.nonces.contains(&(*who, n)) {
             n += 1;
         }
@@ -428,6 +448,21 @@ impl Pool {
     /// The pooled transactions in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = &RecoveredTx> {
         self.order.values().filter_map(|h| self.txs.get(h).map(|e| &e.tx))
+    }
+
+    /// Keeps a sender's run of pooled nonces true when nonce `n` leaves the pool.
+    fn shorten_run(&mut self, who: &Address, n: u64) {
+        let Some(&(from, end)) = self.runs.get(who) else { return };
+        if n < from || n >= end {
+            return;
+        }
+        if n == from && from + 1 < end {
+            self.runs.insert(*who, (from + 1, end));
+        } else if n > from {
+            self.runs.insert(*who, (from, n));
+        } else {
+            self.runs.remove(who);
+        }
     }
 
     /// Removes transactions (committed, or found invalid).
@@ -447,6 +482,7 @@ impl Pool {
                 }
                 if let Some(n) = e.tx.tx.nonce() {
                     self.nonces.remove(&(e.tx.sender, n));
+                    self.shorten_run(&e.tx.sender, n);
                 }
             }
         }

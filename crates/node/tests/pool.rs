@@ -91,8 +91,18 @@ fn admission_applies_the_executors_rules() {
     assert!(pool.admit(cons(&k, 1, 1009, 1), &r, &state, none).unwrap());
     // The same randomid in another transaction of the same sender is refused.
     assert!(matches!(pool.admit(cons(&k, 1, 500, 1), &r, &state, none), Err(Reject::RandomIdUsed)));
+    // A committed transaction fails the nonce rule; the ledger's index then says why. One
+    // whose nonce is still ahead cannot be in the chain, so the index is not read for it.
     let in_chain = |_: &B256| Ok(true);
-    assert!(matches!(pool.admit(eth(&k, 7, CHAIN), &r, &state, in_chain), Err(Reject::InChain(_))));
+    assert!(matches!(pool.admit(eth(&k, 3, CHAIN), &r, &state, in_chain), Err(Reject::InChain(_))));
+    assert!(matches!(
+        pool.admit(eth(&k, 3, CHAIN), &r, &state, none),
+        Err(Reject::NonceTooLow { got: 3, next: 5 })
+    ));
+    let unread = |_: &B256| -> Result<bool, jinlian_executor::StateError> {
+        panic!("the ledger's index was read for a transaction that cannot be in it")
+    };
+    assert!(pool.admit(eth(&k, 7, CHAIN), &r, &state, unread).unwrap());
     // Value above the balance, and gas below any transaction's cost, are refused up front.
     let rich = KeyPair::from_secret(CryptoSuite::Ecdsa, &[3; 32]).unwrap();
     let mut costly = cons(&rich, 50, 20, 1);

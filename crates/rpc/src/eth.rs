@@ -391,9 +391,7 @@ pub(crate) fn locate_receipt(
     let t = v.tx_at(loc).map_err(internal)?.ok_or_else(|| internal("transaction missing"))?;
     let header =
         v.header(loc.height).map_err(internal)?.ok_or_else(|| internal("header missing"))?;
-    let receipts = v.block_receipts(loc.height).map_err(internal)?;
-    let first_log: u64 =
-        receipts.iter().take(loc.index as usize).map(|r| r.logs.len() as u64).sum();
+    let first_log = v.first_log_index(loc).map_err(internal)?;
     let at = Position {
         block_hash: header.hash(g.exec.suite),
         height: loc.height.0,

@@ -33,11 +33,15 @@ pub enum Table {
     /// height → the state keys block `height` wrote into `History` (each as u16 BE length ‖
     /// key), so the history of old blocks can be pruned.
     HistoryKeys,
+    /// height → for each transaction of the block, the block-wide index of its first log
+    /// (u32 BE each), so one receipt's `logIndex` needs no read of the block's other receipts.
+    /// Blocks committed before this table existed have no row.
+    LogStarts,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 12] = [
         Table::Meta,
         Table::Headers,
         Table::Certificates,
@@ -49,6 +53,7 @@ impl Table {
         Table::Wal,
         Table::History,
         Table::HistoryKeys,
+        Table::LogStarts,
     ];
 
     /// A stable name, used as the redb table name.
@@ -65,6 +70,7 @@ impl Table {
             Table::Wal => "wal",
             Table::History => "history",
             Table::HistoryKeys => "history_keys",
+            Table::LogStarts => "log_starts",
         }
     }
 

@@ -303,7 +303,11 @@ impl<S: KvStore> Ledger<S> {
         b.put(Table::Certificates, height_key(h), alloy_rlp::encode(&block.certificate));
         b.put(Table::BlockHashes, hash.as_slice(), height_key(h));
         let mut seen = std::collections::HashSet::with_capacity(block.txs.len());
+        let mut log_starts = Vec::with_capacity(4 * block.txs.len());
+        let mut logs = 0u32;
         for (i, (tx, receipt)) in (0..count).zip(block.txs.iter().zip(receipts)) {
+            log_starts.extend_from_slice(&logs.to_be_bytes());
+            logs = logs.saturating_add(u32::try_from(receipt.logs.len()).unwrap_or(u32::MAX));
             let tx_hash = Transaction::decode(&tx.raw, self.suite)
                 .map_err(|e| StoreError::Invalid(format!("tx {i} of block {h}: {e}")))?
                 .hash();
@@ -318,6 +322,9 @@ impl<S: KvStore> Ledger<S> {
             b.put(Table::Txs, key, alloy_rlp::encode(tx));
             b.put(Table::Receipts, key, alloy_rlp::encode(receipt));
             b.put(Table::TxIndex, tx_hash.as_slice(), key);
+        }
+        if !block.txs.is_empty() {
+            b.put(Table::LogStarts, height_key(h), log_starts);
         }
         self.record_history(&view, h, state_writes, prior, &mut b)?;
         for (k, v) in state_writes {
@@ -618,6 +625,21 @@ impl<R: KvRead> LedgerView<R> {
             .ok_or_else(|| corrupt(format!("tx {hash} has no receipt")))?;
         let r = decode_exact(&v, || format!("receipt of {hash}"))?;
         Ok(Some((r, loc)))
+    }
+
+    /// The block-wide index of the first log of the transaction at `loc`, read from the
+    /// block's log-start row (one read, whatever the block's size); for blocks committed
+    /// before that row was kept, counted from the block's earlier receipts.
+    pub fn first_log_index(&self, loc: TxLocation) -> Result<u64, StoreError> {
+        if let Some(row) = self.snap.get(Table::LogStarts, &height_key(loc.height))? {
+            let at = loc.index as usize * 4;
+            let b = row.get(at..at + 4).ok_or_else(|| {
+                corrupt(format!("log starts of block {} miss tx {}", loc.height, loc.index))
+            })?;
+            return Ok(u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])));
+        }
+        let receipts = self.block_receipts(loc.height)?;
+        Ok(receipts.iter().take(loc.index as usize).map(|r| r.logs.len() as u64).sum())
     }
 
     /// A state value.

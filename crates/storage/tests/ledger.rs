@@ -54,6 +54,8 @@ fn exercise<S: KvStore>(ledger: &Ledger<S>) {
             assert_eq!(tx.tx.encoded(), &btx.raw);
             let (receipt, _) = view.receipt(&hash).unwrap().unwrap();
             assert_eq!(receipt, receipt_for(h.0, i as u32));
+            let logs_before: u64 = receipts[..i].iter().map(|r| r.logs.len() as u64).sum();
+            assert_eq!(view.first_log_index(loc).unwrap(), logs_before, "tx {i} of block {h}");
         }
     }
     assert!(view.block(Height(6)).unwrap().is_none());

@@ -42,7 +42,16 @@ pub fn receipt(height: u64, i: u32) -> Receipt {
         gas_used: 21_000 + u64::from(i),
         cumulative_gas_used: (21_000 + u64::from(i)) * (u64::from(i) + 1),
         contract_address: None,
-        logs: vec![],
+        // 0, 1 or 2 logs, so log indexes within a block are uneven.
+        logs: (0..i % 3)
+            .map(|k| {
+                alloy_primitives::Log::new_unchecked(
+                    alloy_primitives::Address::repeat_byte(k as u8),
+                    vec![],
+                    Bytes::from(vec![k as u8]),
+                )
+            })
+            .collect(),
         output: Bytes::from(height.to_be_bytes().to_vec()),
     }
 }
