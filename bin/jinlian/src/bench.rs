@@ -162,6 +162,8 @@ struct Signed {
 #[derive(Debug, Clone, serde::Serialize)]
 struct Report {
     target: String,
+    /// The ERC-20 the transfers moved.
+    token: Address,
     txs: usize,
     senders: usize,
     mix: String,
@@ -576,13 +578,13 @@ async fn height(c: &HttpClient) -> Result<u64> {
 }
 
 /// Deploys the token, funds the senders, signs the workload. Returns (signed transfers,
-/// the head before the first submission).
+/// the head before the first submission, the token).
 async fn prepare(
     args: &Args,
     chain: &Chain,
     env: Envelope,
     funder: &KeyPair,
-) -> Result<(Vec<Signed>, u64)> {
+) -> Result<(Vec<Signed>, u64, Address)> {
     let c = http_client(&chain.urls[0])?;
     let keys = sender_keys(chain.suite, args.senders)?;
     let head = height(&c).await?;
@@ -660,7 +662,7 @@ async fn prepare(
     let plan = Plan { chain, env, keys: &keys, nonces: &nonces, block_limit, token, mix: args.mix };
     let txs = sign_transfers(&plan, args.txs)?;
     let signed = txs.iter().map(|t| Signed { raw: raw_hex(t), hash: t.hash() }).collect();
-    Ok((signed, height(&c).await?))
+    Ok((signed, height(&c).await?, token))
 }
 
 /// What submitters and the tracker share.
@@ -913,7 +915,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Runs the workload against one chain.
 async fn workload(args: &Args, chain: &Chain, env: Envelope, funder: &KeyPair) -> Result<Report> {
-    let (signed, start_height) = prepare(args, chain, env, funder).await?;
+    let (signed, start_height, token) = prepare(args, chain, env, funder).await?;
     let n = signed.len();
     let index = signed.iter().enumerate().map(|(j, s)| (s.hash, j)).collect();
     let conns = args.connections.unwrap_or((4 * chain.urls.len()).max(8)).clamp(1, args.senders);
@@ -1008,6 +1010,7 @@ async fn workload(args: &Args, chain: &Chain, env: Envelope, funder: &KeyPair) -
         usage_before.iter().zip(&usage_after).map(|(b, a)| b.zip(*a).map(|(b, a)| a.0 - b.0)).sum();
     Ok(Report {
         target: chain.name.clone(),
+        token,
         txs: n,
         senders: args.senders,
         mix: format!("{:?}", args.mix).to_lowercase(),

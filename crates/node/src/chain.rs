@@ -357,6 +357,7 @@ fn write_node_dir(
         },
         rpc: RpcSection { listen: entry.rpc, limits: Default::default(), admin: None },
         storage: Default::default(),
+        txpool: Default::default(),
     };
     write_public_file(&nd.join("config.toml"), cfg.to_toml()?.as_bytes())?;
     Ok(())

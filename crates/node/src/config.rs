@@ -26,6 +26,36 @@ pub struct NodeConfig {
     /// Ledger storage (`[storage]`; every field has a default).
     #[serde(default)]
     pub storage: StorageSection,
+    /// Transaction pool limits (`[txpool]`; every field has a default).
+    #[serde(default)]
+    pub txpool: TxPoolSection,
+}
+
+/// `[txpool]`: what the pool holds at most, per group. A full pool answers clients "busy"
+/// (JSON-RPC error -32005) until blocks make room, so a flood costs queueing time, not memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TxPoolSection {
+    /// Most transactions waiting.
+    #[serde(default = "default_pool_txs")]
+    pub max_txs: usize,
+    /// Most bytes of transactions waiting, MiB.
+    #[serde(default = "default_pool_mib")]
+    pub max_mib: usize,
+}
+
+impl Default for TxPoolSection {
+    fn default() -> Self {
+        Self { max_txs: default_pool_txs(), max_mib: default_pool_mib() }
+    }
+}
+
+fn default_pool_txs() -> usize {
+    100_000
+}
+
+fn default_pool_mib() -> usize {
+    128
 }
 
 /// `[storage]`.

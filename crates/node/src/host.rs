@@ -49,7 +49,7 @@ pub enum HostEvent {
     /// A question for the pool (from the RPC).
     Pool(jinlian_rpc::PoolQuery, tokio::sync::oneshot::Sender<jinlian_rpc::PoolAnswer>),
     /// A transaction from a client; the reply says whether the pool took it.
-    Submit(Box<RecoveredTx>, tokio::sync::oneshot::Sender<Result<B256, String>>),
+    Submit(Box<RecoveredTx>, tokio::sync::oneshot::Sender<Result<B256, jinlian_rpc::SubmitError>>),
     /// Stop.
     Shutdown,
 }
@@ -66,6 +66,17 @@ impl HostEvent {
             _ => 0,
         }
     }
+}
+
+/// Why the pool did not take a transaction.
+#[derive(Debug, thiserror::Error)]
+enum Admit {
+    /// By its rules.
+    #[error("{0}")]
+    Refused(crate::pool::Reject),
+    /// This node could not read its own state.
+    #[error("{0}")]
+    Local(String),
 }
 
 /// The least a peer event counts against the [`InboundBudget`].
@@ -233,6 +244,7 @@ impl Host {
         net: NetHandle,
         inbound: Arc<InboundBudget>,
         publish: Publish,
+        pool_limits: &crate::config::TxPoolSection,
     ) -> Result<Self> {
         let suite = genesis.crypto_suite();
         let genesis_hash = genesis.hash();
@@ -257,7 +269,7 @@ impl Host {
             replica: None,
             sealers: Vec::new(),
             members: HashSet::new(),
-            pool: Pool::new(200_000, 512 * 1024 * 1024),
+            pool: Pool::new(pool_limits.max_txs, pool_limits.max_mib.saturating_mul(1024 * 1024)),
             outcomes: HashMap::new(),
             timers: BTreeSet::new(),
             wal_seq,
@@ -475,7 +487,14 @@ impl Host {
                     self.gossip_out.push(raw);
                     self.pool.track_gossip(&hash);
                 }
-                let _ = reply.send(r.map(|_| hash));
+                let r = r.map(|_| hash).map_err(|e| match e {
+                    // Limits that clear as blocks commit: the client should come back.
+                    Admit::Refused(
+                        why @ (crate::pool::Reject::Full(_) | crate::pool::Reject::SenderFull(_)),
+                    ) => jinlian_rpc::SubmitError::Busy(why.to_string()),
+                    other => jinlian_rpc::SubmitError::Refused(other.to_string()),
+                });
+                let _ = reply.send(r);
             }
             HostEvent::Pool(q, reply) => {
                 let mut a = jinlian_rpc::PoolAnswer::default();
@@ -591,17 +610,17 @@ impl Host {
         }
     }
 
-    fn admit(&mut self, tx: RecoveredTx) -> Result<(), String> {
+    fn admit(&mut self, tx: RecoveredTx) -> Result<(), Admit> {
         let hash = tx.tx.hash();
-        let (rules, _) = self.head_rules().map_err(|e| e.to_string())?;
-        let state = self.state().map_err(|e| e.to_string())?;
+        let (rules, _) = self.head_rules().map_err(|e| Admit::Local(e.to_string()))?;
+        let state = self.state().map_err(|e| Admit::Local(e.to_string()))?;
         let view = &state.0;
         let added = self
             .pool
             .admit(tx, &rules, &state, |h| {
                 view.tx_location(h).map(|l| l.is_some()).map_err(|e| StateError(e.to_string()))
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(Admit::Refused)?;
         if added {
             self.pooled_since_pass = true;
             let _ = self.publish.events.send(jinlian_rpc::ChainEvent::Pending(hash));
@@ -1004,6 +1023,7 @@ impl Host {
         self.head_cache = None;
         let state = self.state()?;
         let pruned = self.pool.prune(block.header.height.0 + 1, &state)?;
+        self.publish.metrics.dropped.inc_by(pruned as u64);
         self.outcomes.clear();
         self.refresh_members()?;
         let _ = self.publish.events.send(jinlian_rpc::ChainEvent::Block(block.header.height.0));
@@ -1203,6 +1223,7 @@ impl Host {
                     let bad = txs.remove(index);
                     warn!(tx = %bad.tx.hash(), "dropping a pooled transaction: {reason}");
                     self.pool.remove([bad.tx.hash()].iter());
+                    self.publish.metrics.dropped.inc();
                 }
                 Err(e) => return Err(e.into()),
             }

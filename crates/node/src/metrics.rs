@@ -35,6 +35,7 @@ pub struct NodeFamilies {
     height: Family<GroupLabel, Gauge>,
     txs: Family<GroupLabel, Counter>,
     pool: Family<GroupLabel, Gauge>,
+    dropped: Family<GroupLabel, Counter>,
     view: Family<GroupLabel, Gauge>,
     view_changes: Family<GroupLabel, Counter>,
     peers: Family<GroupLabel, Gauge>,
@@ -51,6 +52,7 @@ impl NodeFamilies {
             height: Family::default(),
             txs: Family::default(),
             pool: Family::default(),
+            dropped: Family::default(),
             view: Family::default(),
             view_changes: Family::default(),
             peers: Family::default(),
@@ -74,6 +76,12 @@ impl NodeFamilies {
             "txpool_transactions",
             "Transactions waiting in the pool",
             f.pool.clone(),
+        );
+        registry.register(
+            "txpool_dropped",
+            "Pooled transactions dropped without being committed (expired block limit, nonce \
+             used by another transaction, or invalid when a block was built)",
+            f.dropped.clone(),
         );
         registry.register(
             "consensus_view",
@@ -117,6 +125,7 @@ impl NodeFamilies {
             height: self.height.get_or_create(&l).clone(),
             txs: self.txs.get_or_create(&l).clone(),
             pool: self.pool.get_or_create(&l).clone(),
+            dropped: self.dropped.get_or_create(&l).clone(),
             view: self.view.get_or_create(&l).clone(),
             view_changes: self.view_changes.get_or_create(&l).clone(),
             peers: self.peers.get_or_create(&l).clone(),
@@ -137,6 +146,8 @@ pub struct NodeMetrics {
     pub txs: Counter,
     /// Transactions in the pool.
     pub pool: Gauge,
+    /// Pooled transactions dropped without being committed.
+    pub dropped: Counter,
     /// Current consensus view.
     pub view: Gauge,
     /// View changes this node moved to.

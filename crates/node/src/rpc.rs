@@ -30,8 +30,7 @@ impl Backend for NodeBackend {
                 return Err(SubmitError::Busy("the node is busy; try again later".into()));
             }
             match tokio::time::timeout(SUBMIT_TIMEOUT, rx).await {
-                Ok(Ok(Ok(hash))) => Ok(hash),
-                Ok(Ok(Err(why))) => Err(SubmitError::Refused(why)),
+                Ok(Ok(r)) => r,
                 _ => Err(SubmitError::Busy("the node did not answer in time; try again".into())),
             }
         })

@@ -293,6 +293,7 @@ impl Node {
             self.net.clone(),
             self.inbound.clone(),
             publish,
+            &self.cfg.txpool,
         )
         .map_err(|e| group_error(6, format!("group {id}: {e:#}")))?;
         let fatal = self.fatal.clone();
