@@ -86,7 +86,8 @@ pub struct Args {
     /// Submit at most this many transfers per second (default: as fast as the chain takes them).
     #[arg(long)]
     pub rate: Option<f64>,
-    /// HTTP connections submitting at once (default: 4 per URL, at least 8).
+    /// HTTP connections submitting at once (default: 4 per URL, at least 8; at most one per
+    /// sender, since a sender's transfers stay on one connection).
     #[arg(long)]
     pub connections: Option<usize>,
     /// Transfers per JSON-RPC batch request.
@@ -110,7 +111,8 @@ pub struct Args {
     /// Hex secret key that pays for the setup (default: `jinlian up`'s first dev key).
     #[arg(long, value_name = "HEX")]
     pub key: Option<String>,
-    /// Give up on transfers not committed this many seconds after the chain last made progress.
+    /// Give up (and report what is left as not committed) when the chain commits none of the
+    /// transfers for this many seconds.
     #[arg(long, default_value_t = 60)]
     pub stall_secs: u64,
 }
@@ -194,7 +196,8 @@ struct Failures {
     refused: usize,
     /// Committed but reverted.
     reverted: usize,
-    /// Accepted but not seen committed before the chain stalled.
+    /// Not seen committed before the chain stalled (accepted, or never sent because the
+    /// bench gave up).
     not_committed: usize,
     /// Refusal messages by count.
     reasons: BTreeMap<String, usize>,
@@ -685,6 +688,8 @@ struct Shared {
     last_commit_us: AtomicU64,
     /// `evm_mine` calls made to a stalled baseline.
     nudges: AtomicUsize,
+    /// The chain made no progress for the stall time: submitters stop.
+    give_up: AtomicBool,
 }
 
 impl Shared {
@@ -726,7 +731,7 @@ async fn submit(shared: Arc<Shared>, signed: Arc<Vec<Signed>>, lane: Lane) -> Re
     let mut queue: VecDeque<usize> =
         (0..signed.len()).filter(|j| (j % senders) % conns == conn).collect();
     let mut transport_errors = 0u32;
-    while !queue.is_empty() {
+    while !queue.is_empty() && !shared.give_up.load(Ordering::Acquire) {
         let part: Vec<usize> = queue.drain(..batch_len.min(queue.len())).collect();
         if let (Some(rate), Some(last)) = (rate, part.last()) {
             let due = shared.t0 + Duration::from_secs_f64(*last as f64 / rate);
@@ -832,8 +837,9 @@ async fn track(
         if committed + refused >= total {
             return Ok(next - 1);
         }
-        let submitting = shared.submitting.load(Ordering::Acquire) > 0;
-        if !submitting && last_progress.elapsed() > stall {
+        if last_progress.elapsed() > stall {
+            // Submitters still retrying "busy" answers give up too.
+            shared.give_up.store(true, Ordering::Release);
             return Ok(next - 1);
         }
         if nudge
@@ -942,6 +948,7 @@ async fn workload(args: &Args, chain: &Chain, env: Envelope, funder: &KeyPair) -
         blocks: AtomicU64::new(0),
         last_commit_us: AtomicU64::new(0),
         nudges: AtomicUsize::new(0),
+        give_up: AtomicBool::new(false),
     });
     let signed = Arc::new(signed);
     let stop = Arc::new(AtomicBool::new(false));
@@ -989,7 +996,10 @@ async fn workload(args: &Args, chain: &Chain, env: Envelope, funder: &KeyPair) -
     lat.sort_by(f64::total_cmp);
     let reverted = count_reverted(chain, &signed, &shared).await?;
     let committed = shared.committed.load(Ordering::Acquire);
-    let refused = shared.refused_count.load(Ordering::Acquire);
+    // Per transfer, so one refused after a lost answer that then committed counts once.
+    let open = |j: usize| shared.done_us[j].load(Ordering::Acquire) == 0;
+    let refused = (0..n).filter(|j| open(*j) && shared.refused[*j].load(Ordering::Acquire)).count();
+    let not_committed = (0..n).filter(|j| open(*j)).count() - refused;
     let blocks = shared.blocks.load(Ordering::Acquire);
     let nodes = chain
         .urls
@@ -1017,7 +1027,7 @@ async fn workload(args: &Args, chain: &Chain, env: Envelope, funder: &KeyPair) -
         envelope: format!("{env:?}").to_lowercase(),
         rate: args.rate,
         committed,
-        failed: Failures { refused, reverted, not_committed: n - committed - refused, reasons },
+        failed: Failures { refused, reverted, not_committed, reasons },
         window_s,
         tps: committed as f64 / window_s.max(1e-9),
         p50_ms: percentile(&lat, 0.50),
@@ -1247,7 +1257,8 @@ fn calibrate(chain: &Chain, env: Envelope, mix: Mix) -> Result<Calibration> {
             certificate: Certificate::default(),
         };
         let t = cpu_now();
-        ledger.commit_block_with_prior(&block, &out.receipts, &out.write_set, &out.prior)?;
+        let hashes: Vec<B256> = txs.iter().map(|t| t.tx.hash()).collect();
+        ledger.commit_executed_block(&block, &out.receipts, &out.write_set, &out.prior, &hashes)?;
         let stored = cpu_now() - t;
         ensure!(
             out.receipts.iter().all(|r| r.is_success()),

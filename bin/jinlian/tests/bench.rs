@@ -39,7 +39,7 @@ fn f(v: &Value) -> f64 {
 fn an_overloaded_node_answers_busy_and_commits_every_transfer_it_took() {
     let mut net = Net::generate_with(1, 0, CryptoSuite::Ecdsa, 1500);
     let cfg = net.nodes[0].dir.join("config.toml");
-        let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap();
     assert!(text.contains("max_txs = 100000"), "chain new writes the pool's limits:\n{text}");
     std::fs::write(&cfg, text.replace("max_txs = 100000", "max_txs = 300")).unwrap();
     net.start_node(0);

@@ -434,9 +434,9 @@ impl Replica {
             Input::Message(m) => self.on_message(now, m, out),
             Input::Timer(t) => self.on_timer(now, t, out),
             Input::BlockFull => {
+                // Only the timing changes: whether there is anything to propose is still
+                // what `TxsPending` said.
                 self.block_full = true;
-                self.txs_pending = true;
-                self.arm_view_timer(now, out);
                 self.maybe_schedule_proposal(now, out);
             }
             Input::TxsPending(p) => {

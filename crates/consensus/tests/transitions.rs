@@ -127,6 +127,34 @@ fn primary_proposes_only_with_transactions_and_after_the_block_interval() {
 }
 
 #[test]
+fn a_full_pool_makes_the_primary_propose_before_the_interval_but_never_from_nothing() {
+    let fx = fixture(4);
+    // BlockFull alone (nothing said to be pending) asks for nothing.
+    let mut p = fx.replica(PRIMARY, &[]);
+    assert!(
+        !run(&mut p, T0 + 100, Input::BlockFull)
+            .iter()
+            .any(|o| matches!(o, Output::BuildProposal { .. }))
+    );
+    // Pending, then full: the build is asked for at once, not at T0 + 500.
+    let mut p = fx.replica(PRIMARY, &[]);
+    let out = run(&mut p, T0 + 100, Input::TxsPending(true));
+    assert!(!out.iter().any(|o| matches!(o, Output::BuildProposal { .. })));
+    let out = run(&mut p, T0 + 100, Input::BlockFull);
+    assert!(matches!(
+        out.as_slice(),
+        [Output::BuildProposal { height: Height(10), view: View(0), min_timestamp_ms, .. }] if *min_timestamp_ms == T0 + 100
+    ));
+    // Asked once per view: a second BlockFull asks for nothing more.
+    assert!(run(&mut p, T0 + 120, Input::BlockFull).is_empty());
+    // A backup never asks to build, full pool or not.
+    let mut b = fx.replica(0, &[]);
+    run(&mut b, T0 + 100, Input::TxsPending(true));
+    let out = run(&mut b, T0 + 100, Input::BlockFull);
+    assert!(!out.iter().any(|o| matches!(o, Output::BuildProposal { .. })));
+}
+
+#[test]
 fn timing_changed_by_the_chain_applies_to_the_height_being_agreed_on() {
     let fx = fixture(4);
     let mut p = fx.replica(PRIMARY, &[]);

@@ -44,6 +44,22 @@ fn signatures(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // SM2: efficient-sm2 0.2.5 verifying the same signature of ours (it computes the same
+    // e = SM3(Z_A ‖ msg) with the default id; checked before timing, and a tampered
+    // signature must fail).
+    let key = KeyPair::from_secret(CryptoSuite::Sm, &[0x21u8; 32]).unwrap();
+    let digest = CryptoSuite::Sm.hash(b"a transaction signing hash");
+    let jinlian_crypto::Signature::Sm { r, s, public } = key.sign(&digest) else { unreachable!() };
+    let pk = efficient_sm2::PublicKey::from_slice(public.as_bytes());
+    let sig = efficient_sm2::Signature::new(r.as_slice(), s.as_slice()).unwrap();
+    sig.verify(&pk, digest.as_slice()).unwrap();
+    let mut bad = s;
+    bad.0[31] ^= 1;
+    let tampered = efficient_sm2::Signature::new(r.as_slice(), bad.as_slice()).unwrap();
+    assert!(tampered.verify(&pk, digest.as_slice()).is_err());
+    g.bench_function("verify/efficient-sm2", |b| {
+        b.iter(|| sig.verify(black_box(&pk), black_box(digest.as_slice())).unwrap())
+    });
     g.finish();
 }
 

@@ -211,6 +211,14 @@ impl NodeConfig {
             (3..=3600).contains(&cfg.network.idle_timeout_secs),
             "network.idle_timeout_secs must be between 3 and 3600"
         );
+        ensure!(
+            (1..=10_000_000).contains(&cfg.txpool.max_txs),
+            "txpool.max_txs must be between 1 and 10,000,000"
+        );
+        ensure!(
+            (1..=65_536).contains(&cfg.txpool.max_mib),
+            "txpool.max_mib must be between 1 and 65,536"
+        );
         cfg.rpc.limits.check()?;
         Ok(cfg)
     }

@@ -112,6 +112,11 @@ impl InboundBudget {
         self.used.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
     }
 
+    /// The limit, bytes.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Bytes taken now.
     pub fn used(&self) -> usize {
         self.used.load(std::sync::atomic::Ordering::Acquire)
@@ -206,7 +211,8 @@ pub struct Host {
     /// Sealers and observers.
     members: HashSet<PeerId>,
     pool: Pool,
-    outcomes: HashMap<B256, jinlian_executor::BlockOutcome>,
+    /// Executed blocks by hash: the outcome and the transactions' hashes, for the commit.
+    outcomes: HashMap<B256, (jinlian_executor::BlockOutcome, Vec<B256>)>,
     timers: BTreeSet<(u64, Timer)>,
     wal_seq: u64,
     peers: HashMap<PeerId, Status>,
@@ -483,7 +489,9 @@ impl Host {
                 let hash = tx.tx.hash();
                 let raw = tx.tx.encoded().clone();
                 let r = self.admit(tx);
-                if r.is_ok() && self.pool.contains(&hash) {
+                // Gossiped (and tracked for gossiping again) when new, not when a client
+                // sends it again.
+                if matches!(r, Ok(true)) {
                     self.gossip_out.push(raw);
                     self.pool.track_gossip(&hash);
                 }
@@ -600,17 +608,19 @@ impl Host {
         Ok((rules, limit))
     }
 
-    /// Tells the replica when the pool holds a full block (by count of transactions not
-    /// waiting behind a nonce gap, or by bytes), so a loaded chain proposes at once.
+    /// Tells the replica when the pool holds a full block (`tx_count_limit` transactions not
+    /// waiting behind a nonce gap), so a loaded chain proposes at once. Transactions stuck
+    /// behind a gap never count: they cannot make anyone skip the interval.
     fn say_if_block_full(&mut self) {
         let Ok((_, limit)) = self.head_rules() else { return };
         let ready = self.pool.len().saturating_sub(self.pool.queued()) as u64;
-        if ready >= limit || self.pool.bytes() >= MAX_BLOCK_BYTES {
+        if ready >= limit && self.packable() {
             self.inputs.push_back(Input::BlockFull);
         }
     }
 
-    fn admit(&mut self, tx: RecoveredTx) -> Result<(), Admit> {
+    /// Offers a transaction to the pool: `Ok(false)` if it was pooled already.
+    fn admit(&mut self, tx: RecoveredTx) -> Result<bool, Admit> {
         let hash = tx.tx.hash();
         let (rules, _) = self.head_rules().map_err(|e| Admit::Local(e.to_string()))?;
         let state = self.state().map_err(|e| Admit::Local(e.to_string()))?;
@@ -625,7 +635,7 @@ impl Host {
             self.pooled_since_pass = true;
             let _ = self.publish.events.send(jinlian_rpc::ChainEvent::Pending(hash));
         }
-        Ok(())
+        Ok(added)
     }
 
     /// Whether the pool holds a transaction a block could take now. A transaction waiting for
@@ -633,6 +643,11 @@ impl Host {
     /// change views when none comes).
     fn packable(&self) -> bool {
         self.state().ok().and_then(|s| self.pool.pack(1, &s).ok()).is_some_and(|v| !v.is_empty())
+    }
+
+    /// The hashes this host's pool holds, shared with the gossip checkers.
+    pub fn pooled_set(&self) -> crate::pool::PooledSet {
+        self.pool.pooled_set()
     }
 
     /// Sends clients' transactions to the other sealers, in frames of at most
@@ -948,7 +963,8 @@ impl Host {
                 block.header.height.0
             )
         })?;
-        self.commit_executed(&block, out, "synced")?;
+        let hashes: Vec<B256> = txs.iter().map(|t| t.tx.hash()).collect();
+        self.commit_executed(&block, out, &hashes, "synced")?;
         Ok(Ok(()))
     }
 
@@ -1000,21 +1016,25 @@ impl Host {
         Ok(Ok(out))
     }
 
+    /// Commits an executed block; `hashes` are its transactions' hashes, in order (computed
+    /// once when the transactions were decoded).
     fn commit_executed(
         &mut self,
         block: &Block,
         out: jinlian_executor::BlockOutcome,
+        hashes: &[B256],
         how: &str,
     ) -> Result<()> {
-        self.ledger.commit_block_with_prior(block, &out.receipts, &out.write_set, &out.prior)?;
-        let hashes: Vec<B256> = block
-            .txs
-            .iter()
-            .filter_map(|t| Transaction::decode(&t.raw, self.suite).ok().map(|t| t.hash()))
-            .collect();
+        self.ledger.commit_executed_block(
+            block,
+            &out.receipts,
+            &out.write_set,
+            &out.prior,
+            hashes,
+        )?;
         let m = &self.publish.metrics;
         m.txs.inc_by(block.txs.len() as u64);
-        for h in &hashes {
+        for h in hashes {
             if let Some(at) = self.pool.admitted_at(h) {
                 m.commit_latency_seconds.observe(at.elapsed().as_secs_f64());
             }
@@ -1101,18 +1121,19 @@ impl Host {
                     if block.header.height.0 <= head.height.0 {
                         continue; // already have it (synced)
                     }
-                    let out = match self.outcomes.remove(&hash) {
+                    let (out, hashes) = match self.outcomes.remove(&hash) {
                         Some(o) => o,
                         None => {
                             // Certified by a quorum: if it does not execute to its roots
                             // here, this node has diverged and must stop.
                             let txs = block.transactions(self.suite)?;
-                            self.execute_checked(&block, &txs)?.map_err(|why| {
+                            let out = self.execute_checked(&block, &txs)?.map_err(|why| {
                                 anyhow!("committed block {}: {why}", block.header.height.0)
-                            })?
+                            })?;
+                            (out, txs.iter().map(|t| t.tx.hash()).collect())
                         }
                     };
-                    self.commit_executed(&block, out, "committed")?;
+                    self.commit_executed(&block, out, &hashes, "committed")?;
                     self.truncate_wal()?;
                     let next_is_mine = self.sealers.iter().any(|s| s.0 == self.me);
                     if next_is_mine != self.replica.is_some() {
@@ -1204,7 +1225,8 @@ impl Host {
                     };
                     let hash = block.hash(self.suite);
                     let next_sealers = out.next_sealers.as_ref().map(|s| to_ids(s));
-                    self.outcomes.insert(hash, out);
+                    let hashes = txs.iter().map(|t| t.tx.hash()).collect();
+                    self.outcomes.insert(hash, (out, hashes));
                     self.inputs.push_back(Input::ProposalBuilt {
                         height,
                         view,
@@ -1295,7 +1317,8 @@ impl Host {
             Ok(out) => {
                 // The executor reports a sealer-set change itself.
                 let next_sealers = out.next_sealers.as_ref().map(|s| to_ids(s));
-                self.outcomes.insert(block.hash(self.suite), out);
+                let hashes = txs.iter().map(|t| t.tx.hash()).collect();
+                self.outcomes.insert(block.hash(self.suite), (out, hashes));
                 Ok(Execution::Valid { next_sealers })
             }
             Err(why) => fail(why),
@@ -1304,18 +1327,34 @@ impl Host {
 }
 
 /// Recovers the senders of transactions from a peer (off the host thread, in parallel,
-/// before they reach the host). Peers only pass on transactions they checked themselves, so
-/// one that does not decode or whose signature fails is the peer's misbehaviour: the error
-/// says which.
-pub fn recover_txs(suite: CryptoSuite, payload: &[u8]) -> Result<Vec<RecoveredTx>> {
+/// before they reach the host), skipping those already in `pooled` (gossiped again: one
+/// signature check per transaction per node). Peers only pass on transactions they checked
+/// themselves, so one that does not decode or whose signature fails is the peer's
+/// misbehaviour: the error says which.
+pub fn recover_txs(
+    suite: CryptoSuite,
+    payload: &[u8],
+    pooled: Option<&crate::pool::PooledSet>,
+) -> Result<Vec<RecoveredTx>> {
     let txs = Txs::decode(payload)?;
-    txs.txs
+    let decoded = txs
+        .txs
         .iter()
         .enumerate()
         .map(|(i, raw)| {
             Transaction::decode(raw, suite)
-                .and_then(|t| t.into_recovered(suite))
+                .map(|t| (i, t))
                 .map_err(|e| anyhow!("transaction {i} of a gossip frame: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let fresh: Vec<(usize, Transaction)> = match pooled.and_then(|p| p.read().ok()) {
+        Some(set) => decoded.into_iter().filter(|(_, t)| !set.contains(&t.hash())).collect(),
+        None => decoded,
+    };
+    fresh
+        .into_iter()
+        .map(|(i, t)| {
+            t.into_recovered(suite).map_err(|e| anyhow!("transaction {i} of a gossip frame: {e}"))
         })
         .collect()
 }

@@ -147,9 +147,14 @@ pub const REGOSSIP_AFTER: std::time::Duration = std::time::Duration::from_secs(3
 /// Most times one transaction is gossiped again.
 pub const MAX_REGOSSIPS: u8 = 4;
 
+/// The hashes of the transactions a pool holds, shared with the threads that check gossip
+/// (a transaction already pooled is not checked again).
+pub type PooledSet = std::sync::Arc<std::sync::RwLock<HashSet<B256>>>;
+
 /// The pool.
 #[derive(Debug)]
 pub struct Pool {
+    pooled: PooledSet,
     max_txs: usize,
     max_bytes: usize,
     txs: HashMap<B256, Entry>,
@@ -182,6 +187,7 @@ impl Pool {
     /// An empty pool holding at most `max_txs` transactions and `max_bytes` of them.
     pub fn new(max_txs: usize, max_bytes: usize) -> Self {
         Self {
+            pooled: PooledSet::default(),
             max_txs,
             max_bytes,
             txs: HashMap::new(),
@@ -340,6 +346,9 @@ impl Pool {
         *self.per_sender.entry(tx.sender).or_insert(0) += 1;
         let admitted = std::time::Instant::now();
         self.txs.insert(hash, Entry { tx, seq, size, admitted, regossip: None });
+        if let Ok(mut set) = self.pooled.write() {
+            set.insert(hash);
+        }
         Ok(true)
     }
 
@@ -465,9 +474,19 @@ impl Pool {
         }
     }
 
+    /// The pool's hashes, kept up to date as transactions come and go.
+    pub fn pooled_set(&self) -> PooledSet {
+        self.pooled.clone()
+    }
+
     /// Removes transactions (committed, or found invalid).
     pub fn remove<'a>(&mut self, hashes: impl IntoIterator<Item = &'a B256>) {
+        let pooled = self.pooled.clone();
+        let mut set = pooled.write().ok();
         for h in hashes {
+            if let Some(s) = set.as_mut() {
+                s.remove(h);
+            }
             if let Some(e) = self.txs.remove(h) {
                 self.order.remove(&e.seq);
                 self.bytes -= e.size;

@@ -41,18 +41,26 @@ const RECOVERY_QUEUE: usize = 8_192;
 /// Where gossiped transactions go to have their signatures checked.
 struct Recovery {
     jobs: std::sync::mpsc::SyncSender<(PeerId, Frame)>,
-    budget: Arc<InboundBudget>,
+    /// The node's inbound budget, and the share of it gossip waiting for a check may hold
+    /// (so a gossip flood cannot crowd out consensus frames).
+    budgets: [Arc<InboundBudget>; 2],
 }
 
-/// Bytes of the inbound budget held by one job, given back however the job ends.
+/// Gossip frames waiting for a signature check hold at most this share of the inbound
+/// budget.
+const RECOVERY_SHARE: usize = 4;
+
+/// Bytes of the inbound budgets held by one job, given back however the job ends.
 struct Held {
-    budget: Arc<InboundBudget>,
+    budgets: [Arc<InboundBudget>; 2],
     n: usize,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        self.budget.give_back(self.n);
+        for b in &self.budgets {
+            b.give_back(self.n);
+        }
     }
 }
 
@@ -60,12 +68,19 @@ impl Recovery {
     /// Queues a frame of transactions, or drops it when the queue or the budget is full.
     fn offer(&self, peer: PeerId, f: Frame) {
         let n = f.payload.len().max(crate::host::MIN_EVENT_COST);
-        if !self.budget.try_take(n) {
+        let [all, gossip] = &self.budgets;
+        if !gossip.try_take(n) {
+            debug!("gossip waiting for checks over its budget; a transactions frame was dropped");
+            return;
+        }
+        if !all.try_take(n) {
+            gossip.give_back(n);
             debug!("host input over budget; a transactions frame was dropped");
             return;
         }
         if self.jobs.try_send((peer, f)).is_err() {
-            self.budget.give_back(n);
+            all.give_back(n);
+            gossip.give_back(n);
             debug!("transaction recovery is busy; a transactions frame was dropped");
         }
     }
@@ -77,12 +92,16 @@ fn start_recovery(
     suite: jinlian_crypto::CryptoSuite,
     budget: Arc<InboundBudget>,
     deliver: impl Fn(u32, HostEvent) + Clone + Send + 'static,
+    pooled_of: impl Fn(u32) -> Option<crate::pool::PooledSet> + Clone + Send + 'static,
 ) -> Result<Recovery> {
     let (jobs, rx) = std::sync::mpsc::sync_channel::<(PeerId, Frame)>(RECOVERY_QUEUE);
     let rx = Arc::new(std::sync::Mutex::new(rx));
+    let share = Arc::new(InboundBudget::new(budget.limit() / RECOVERY_SHARE));
+    let budgets = [budget, share];
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     for i in 0..workers {
-        let (rx, budget, deliver) = (rx.clone(), budget.clone(), deliver.clone());
+        let (rx, budgets, deliver) = (rx.clone(), budgets.clone(), deliver.clone());
+        let pooled_of = pooled_of.clone();
         std::thread::Builder::new().name(format!("jinlian-recover-{i}")).spawn(move || {
             loop {
                 let job = match rx.lock() {
@@ -91,10 +110,12 @@ fn start_recovery(
                 };
                 let Ok((peer, f)) = job else { return };
                 let _held = Held {
-                    budget: budget.clone(),
+                    budgets: budgets.clone(),
                     n: f.payload.len().max(crate::host::MIN_EVENT_COST),
                 };
-                let r = std::panic::catch_unwind(|| recover_txs(suite, &f.payload));
+                let pooled = pooled_of(f.group);
+                let r =
+                    std::panic::catch_unwind(|| recover_txs(suite, &f.payload, pooled.as_ref()));
                 let event = match r {
                     Ok(Ok(txs)) => HostEvent::PeerTxs(peer, txs),
                     Ok(Err(e)) => HostEvent::Misbehaved(peer, format!("{e:#}")),
@@ -107,11 +128,19 @@ fn start_recovery(
             }
         })?;
     }
-    Ok(Recovery { jobs, budget })
+    Ok(Recovery { jobs, budgets })
 }
 
 /// The hosts' queues by group, for the network to hand frames to.
-type Routes = Arc<std::sync::RwLock<HashMap<u32, SyncSender<HostEvent>>>>;
+type Routes = Arc<std::sync::RwLock<HashMap<u32, Route>>>;
+
+/// Where a group's input goes.
+#[derive(Clone)]
+struct Route {
+    events: SyncSender<HostEvent>,
+    /// The hashes its pool holds (gossip of those is not checked again).
+    pooled: crate::pool::PooledSet,
+}
 
 /// A group running on this node.
 struct Running {
@@ -296,6 +325,7 @@ impl Node {
             &self.cfg.txpool,
         )
         .map_err(|e| group_error(6, format!("group {id}: {e:#}")))?;
+        let pooled = host.pooled_set();
         let fatal = self.fatal.clone();
         let thread = std::thread::Builder::new()
             .name(format!("jinlian-host-{id}"))
@@ -317,7 +347,7 @@ impl Node {
             })
             .map_err(|e| group_error(6, format!("cannot start group {id}: {e}")))?;
         if let Ok(mut routes) = self.routes.write() {
-            routes.insert(id, tx.clone());
+            routes.insert(id, Route { events: tx.clone(), pooled });
         }
         if let Ok(mut groups) = self.groups.lock() {
             groups.insert(id, Running { events: tx, thread: Some(thread) });
@@ -516,7 +546,8 @@ pub fn run(config_path: &Path) -> Result<()> {
                 return; // a keepalive: reading it kept the connection alive
             }
             let n = event.peer_bytes();
-            let Some(to) = table.read().ok().and_then(|r| r.get(&group).cloned()) else {
+            let Some(to) = table.read().ok().and_then(|r| r.get(&group).map(|r| r.events.clone()))
+            else {
                 debug!(group, "a frame for a group this node does not run was dropped");
                 return;
             };
@@ -528,7 +559,11 @@ pub fn run(config_path: &Path) -> Result<()> {
                 budget.give_back(n);
             }
         };
-        let recovery = start_recovery(suite, inbound.clone(), deliver.clone())?;
+        let pools = routes.clone();
+        let pooled_of = move |group: u32| {
+            pools.read().ok().and_then(|r| r.get(&group).map(|r| r.pooled.clone()))
+        };
+        let recovery = start_recovery(suite, inbound.clone(), deliver.clone(), pooled_of)?;
         let every = routes.clone();
         let on_net = move |ev: NetEvent| match ev {
             // Transactions are decoded and their signatures checked on recovery threads, in

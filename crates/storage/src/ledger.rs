@@ -230,7 +230,7 @@ impl<S: KvStore> Ledger<S> {
         receipts: &[Receipt],
         state_writes: &[StateWrite],
     ) -> Result<ChainHead, StoreError> {
-        self.commit(block, receipts, state_writes, None)
+        self.commit(block, receipts, state_writes, None, None)
     }
 
     /// [`Self::commit_block`] given, for each state write, the value the key held before the
@@ -249,7 +249,29 @@ impl<S: KvStore> Ledger<S> {
                 state_writes.len()
             )));
         }
-        self.commit(block, receipts, state_writes, Some(prior))
+        self.commit(block, receipts, state_writes, Some(prior), None)
+    }
+
+    /// [`Self::commit_block_with_prior`] given also the transactions' hashes, in block order,
+    /// as the caller computed them when it decoded the block (they are not computed again).
+    pub fn commit_executed_block(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        state_writes: &[StateWrite],
+        prior: &[Option<Vec<u8>>],
+        tx_hashes: &[B256],
+    ) -> Result<ChainHead, StoreError> {
+        if prior.len() != state_writes.len() || tx_hashes.len() != block.txs.len() {
+            return Err(StoreError::Invalid(format!(
+                "{} prior values for {} state writes, {} hashes for {} transactions",
+                prior.len(),
+                state_writes.len(),
+                tx_hashes.len(),
+                block.txs.len()
+            )));
+        }
+        self.commit(block, receipts, state_writes, Some(prior), Some(tx_hashes))
     }
 
     fn commit(
@@ -258,6 +280,7 @@ impl<S: KvStore> Ledger<S> {
         receipts: &[Receipt],
         state_writes: &[StateWrite],
         prior: Option<&[Option<Vec<u8>>]>,
+        tx_hashes: Option<&[B256]>,
     ) -> Result<ChainHead, StoreError> {
         let _guard = self.commit_lock.lock().map_err(|_| StoreError::Poisoned)?;
         let view = self.view()?;
@@ -308,9 +331,12 @@ impl<S: KvStore> Ledger<S> {
         for (i, (tx, receipt)) in (0..count).zip(block.txs.iter().zip(receipts)) {
             log_starts.extend_from_slice(&logs.to_be_bytes());
             logs = logs.saturating_add(u32::try_from(receipt.logs.len()).unwrap_or(u32::MAX));
-            let tx_hash = Transaction::decode(&tx.raw, self.suite)
-                .map_err(|e| StoreError::Invalid(format!("tx {i} of block {h}: {e}")))?
-                .hash();
+            let tx_hash = match tx_hashes {
+                Some(hashes) => hashes[i as usize],
+                None => Transaction::decode(&tx.raw, self.suite)
+                    .map_err(|e| StoreError::Invalid(format!("tx {i} of block {h}: {e}")))?
+                    .hash(),
+            };
             // A second copy of a hash would overwrite the first one's index entry and make its
             // receipt unreachable; replay rules upstream must never let one through.
             if !seen.insert(tx_hash) || view.tx_location(&tx_hash)?.is_some() {
