@@ -340,6 +340,7 @@ fn write_node_dir(
             data_dir: PathBuf::from("data"),
             log_level: "info".into(),
             groups_dir: PathBuf::from("groups"),
+            strict_senders: false,
         },
         network: NetworkSection {
             listen: listen_addr(host, port),

@@ -66,12 +66,20 @@ pub struct StorageSection {
     /// block, `debug_traceTransaction`); 0 keeps only the head's state.
     #[serde(default = "default_history")]
     pub state_history_blocks: u64,
+    /// The ledger's page cache per group, MiB (the storage engine's cache; the node's memory
+    /// grows to about this much besides its pool on a large ledger).
+    #[serde(default = "default_cache_mib")]
+    pub cache_mib: usize,
 }
 
 impl Default for StorageSection {
     fn default() -> Self {
-        Self { state_history_blocks: default_history() }
+        Self { state_history_blocks: default_history(), cache_mib: default_cache_mib() }
     }
+}
+
+fn default_cache_mib() -> usize {
+    jinlian_storage::DEFAULT_CACHE_BYTES / (1024 * 1024)
 }
 
 fn default_history() -> u64 {
@@ -97,6 +105,12 @@ pub struct NodeSection {
     /// runs every group it finds there, besides the group of `genesis`.
     #[serde(default = "default_groups_dir")]
     pub groups_dir: PathBuf,
+    /// Check the signature of every transaction in blocks this node did not vote on (synced
+    /// blocks; all blocks on an observer) instead of trusting the senders the commit
+    /// certificate fixes through the transaction root. Costs one signature check per
+    /// transaction (on all cores); for operators who trust no quorum.
+    #[serde(default)]
+    pub strict_senders: bool,
 }
 
 fn default_groups_dir() -> PathBuf {
@@ -210,6 +224,10 @@ impl NodeConfig {
         ensure!(
             (3..=3600).contains(&cfg.network.idle_timeout_secs),
             "network.idle_timeout_secs must be between 3 and 3600"
+        );
+        ensure!(
+            (16..=1_048_576).contains(&cfg.storage.cache_mib),
+            "storage.cache_mib must be between 16 and 1,048,576"
         );
         ensure!(
             (1..=10_000_000).contains(&cfg.txpool.max_txs),

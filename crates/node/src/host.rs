@@ -229,6 +229,8 @@ pub struct Host {
     /// Our height when we started catching up, while behind.
     sync_start: Option<u64>,
     stop: bool,
+    /// `[node] strict_senders`: check every sender of blocks this node did not vote on.
+    strict_senders: bool,
     /// Clients' transactions taken since the last pass, to gossip in one frame.
     gossip_out: Vec<Bytes>,
     /// Transactions were pooled since the replica last heard whether any can be packed.
@@ -250,8 +252,9 @@ impl Host {
         net: NetHandle,
         inbound: Arc<InboundBudget>,
         publish: Publish,
-        pool_limits: &crate::config::TxPoolSection,
+        cfg: &crate::config::NodeConfig,
     ) -> Result<Self> {
+        let pool_limits = &cfg.txpool;
         let suite = genesis.crypto_suite();
         let genesis_hash = genesis.hash();
         match ledger.view()?.genesis_hash()? {
@@ -289,6 +292,7 @@ impl Host {
             publish,
             sync_start: None,
             stop: false,
+            strict_senders: cfg.node.strict_senders,
             gossip_out: Vec::new(),
             pooled_since_pass: false,
             head_cache: None,
@@ -955,6 +959,11 @@ impl Host {
             Ok(t) => t,
             Err(e) => return Ok(Err(format!("transactions: {e}"))),
         };
+        if self.strict_senders
+            && let Err(e) = check_senders(self.suite, &txs)
+        {
+            return Ok(Err(format!("strict sender check: {e}")));
+        }
         // The certificate and the transaction root vouch for this exact block: if it does
         // not execute to its roots here, this node has diverged and must stop.
         let out = self.execute_checked(&block, &txs)?.map_err(|why| {
@@ -1127,6 +1136,14 @@ impl Host {
                             // Certified by a quorum: if it does not execute to its roots
                             // here, this node has diverged and must stop.
                             let txs = block.transactions(self.suite)?;
+                            if self.strict_senders {
+                                check_senders(self.suite, &txs).map_err(|e| {
+                                    anyhow!(
+                                        "committed block {} fails the strict sender check: {e}",
+                                        block.header.height.0
+                                    )
+                                })?;
+                            }
                             let out = self.execute_checked(&block, &txs)?.map_err(|why| {
                                 anyhow!("committed block {}: {why}", block.header.height.0)
                             })?;
@@ -1359,6 +1376,40 @@ pub fn recover_txs(
         .collect()
 }
 
+/// Checks every transaction's signature against the sender its block claims, on all cores
+/// (`[node] strict_senders`).
+pub fn check_senders(suite: CryptoSuite, txs: &[RecoveredTx]) -> Result<(), String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = txs.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = txs
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                s.spawn(move || {
+                    for (i, t) in part.iter().enumerate() {
+                        let at = c * chunk + i;
+                        match t.tx.recover_sender(suite) {
+                            Ok(a) if a == t.sender => {}
+                            Ok(_) => {
+                                return Err(format!(
+                                    "transaction {at}: the claimed sender is not the signer"
+                                ));
+                            }
+                            Err(e) => return Err(format!("transaction {at}: {e}")),
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for p in parts {
+            p.join().map_err(|_| "a signature check panicked".to_string())??;
+        }
+        Ok(())
+    })
+}
+
 /// The address a consensus key signs transactions as.
 pub fn address_of(key: &KeyPair) -> Address {
     key.address()
@@ -1378,5 +1429,35 @@ mod tests {
         b.give_back(60);
         assert!(b.try_take(60));
         assert_eq!(b.used(), 100);
+    }
+
+    #[test]
+    fn the_strict_sender_check_finds_the_one_wrong_sender_among_many() {
+        use alloy_primitives::{Address, Bytes, TxKind, U256};
+        use jinlian_crypto::{CryptoSuite, KeyPair};
+        use jinlian_primitives::{LegacyTx, Transaction, TxBody};
+        let suite = CryptoSuite::Ecdsa;
+        let mut txs: Vec<_> = (0..40u8)
+            .map(|i| {
+                let key = KeyPair::from_secret(suite, &[i + 1; 32]).unwrap();
+                let body = TxBody::Legacy(LegacyTx {
+                    nonce: 0,
+                    gas_price: 0,
+                    gas_limit: 21_000,
+                    to: TxKind::Call(Address::ZERO),
+                    value: U256::ZERO,
+                    input: Bytes::new(),
+                    chain_id: Some(1),
+                });
+                Transaction::sign(body, &key).unwrap().into_recovered(suite).unwrap()
+            })
+            .collect();
+        assert_eq!(super::check_senders(suite, &txs), Ok(()));
+        txs[37].sender = Address::repeat_byte(7);
+        assert_eq!(
+            super::check_senders(suite, &txs),
+            Err("transaction 37: the claimed sender is not the signer".to_string())
+        );
+        assert_eq!(super::check_senders(suite, &[]), Ok(()));
     }
 }

@@ -283,9 +283,11 @@ impl Node {
             match open.get(&id) {
                 Some(l) => l.clone(),
                 None => {
-                    let l = NodeLedger::open(dir.join("ledger.redb"), self.suite).map_err(|e| {
-                        group_error(6, format!("group {id}: cannot open its ledger: {e}"))
-                    })?;
+                    let cache = self.cfg.storage.cache_mib.saturating_mul(1024 * 1024);
+                    let l = NodeLedger::open_with_cache(dir.join("ledger.redb"), self.suite, cache)
+                        .map_err(|e| {
+                            group_error(6, format!("group {id}: cannot open its ledger: {e}"))
+                        })?;
                     l.set_state_history(self.cfg.storage.state_history_blocks);
                     let l = Arc::new(l);
                     open.insert(id, l.clone());
@@ -322,7 +324,7 @@ impl Node {
             self.net.clone(),
             self.inbound.clone(),
             publish,
-            &self.cfg.txpool,
+            &self.cfg,
         )
         .map_err(|e| group_error(6, format!("group {id}: {e:#}")))?;
         let pooled = host.pooled_set();

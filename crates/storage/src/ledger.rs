@@ -88,6 +88,15 @@ impl Ledger<RedbStore> {
     pub fn open(path: impl AsRef<Path>, suite: CryptoSuite) -> Result<Self, StoreError> {
         Self::new(RedbStore::open(path)?, suite)
     }
+
+    /// [`Self::open`] with a page cache of at most `cache_bytes`.
+    pub fn open_with_cache(
+        path: impl AsRef<Path>,
+        suite: CryptoSuite,
+        cache_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        Self::new(RedbStore::open_with_cache(path, cache_bytes)?, suite)
+    }
 }
 
 fn height_key(h: Height) -> [u8; 8] {

@@ -31,7 +31,7 @@ pub use ledger::{
     TxLocation,
 };
 pub use mem_store::{MemSnapshot, MemStore};
-pub use redb_store::{RedbSnapshot, RedbStore};
+pub use redb_store::{DEFAULT_CACHE_BYTES, RedbSnapshot, RedbStore};
 
 use alloy_primitives::B256;
 use jinlian_crypto::CryptoSuite;

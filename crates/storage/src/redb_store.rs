@@ -27,6 +27,9 @@ impl std::fmt::Debug for RedbStore {
     }
 }
 
+/// The page cache a ledger file gets unless told otherwise: 256 MiB.
+pub const DEFAULT_CACHE_BYTES: usize = 256 * 1024 * 1024;
+
 impl RedbStore {
     /// Opens the file at `path`, creating it (and its tables) if it does not exist. A file
     /// that is not a redb database, or is damaged, gives an error.
@@ -35,13 +38,22 @@ impl RedbStore {
     /// trusts the file and may panic on damaged allocator pages, and a node must refuse a
     /// damaged ledger with a clear message instead. The check reads the whole file once.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Self::open`] with a page cache of at most `cache_bytes` (redb's own default, 1 GiB,
+    /// would let a node's memory grow to that much on a large ledger).
+    pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let shown = path.display().to_string();
         let open_err = |reason: String| StoreError::Open { path: shown.clone(), reason };
         // The integrity check should turn any damage into an error; catching a panic as well
         // keeps a damaged file from ever taking the process down with an engine assertion.
         let opened = std::panic::catch_unwind(|| {
-            Builder::new().set_check_integrity_on_open(true).create(&path)
+            Builder::new()
+                .set_check_integrity_on_open(true)
+                .set_cache_size(cache_bytes)
+                .create(&path)
         })
         .map_err(|_| open_err("the storage engine failed on damaged data".into()))?;
         let db = opened.map_err(|e| match e {
