@@ -90,7 +90,7 @@ pub struct Args {
     /// sender, since a sender's transfers stay on one connection).
     #[arg(long)]
     pub connections: Option<usize>,
-    /// Transfers per JSON-RPC batch request.
+    /// Transfers per JSON-RPC batch request (at most 100, a node's default `max_batch`).
     #[arg(long, default_value_t = 50)]
     pub batch: usize,
     /// Write the report as JSON to this file.
@@ -108,7 +108,8 @@ pub struct Args {
     /// report the ceiling they allow and the efficiency achieved.
     #[arg(long)]
     pub calibrate: bool,
-    /// Hex secret key that pays for the setup (default: `jinlian up`'s first dev key).
+    /// Hex secret key that pays for the setup (default: `jinlian up`'s first dev key on a
+    /// Jinlian chain, anvil's first dev account on anvil).
     #[arg(long, value_name = "HEX")]
     pub key: Option<String>,
     /// Give up (and report what is left as not committed) when the chain commits none of the
@@ -230,7 +231,10 @@ struct Calibration {
 pub fn run(args: Args) -> Result<()> {
     ensure!(args.txs > 0, "--txs must be at least 1");
     ensure!(args.senders > 0, "--senders must be at least 1");
-    ensure!((1..=1000).contains(&args.batch), "--batch must be between 1 and 1000");
+    ensure!(
+        (1..=100).contains(&args.batch),
+        "--batch must be between 1 and 100 (a node answers larger batches with an error unless its [rpc.limits] max_batch is raised)"
+    );
     if let Some(r) = args.rate {
         ensure!(
             r.is_finite() && r > 0.0,

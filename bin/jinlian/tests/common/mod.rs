@@ -104,11 +104,13 @@ impl Net {
         let held: Vec<TcpListener> =
             (0..sealers + observers).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
         let ports: Vec<u16> = held.iter().map(|l| l.local_addr().unwrap().port()).collect();
+        // The RPC ports are chosen while the peer ports are still held, so the two ranges
+        // cannot overlap.
+        let rpc_base = free_ports((sealers + observers) as u16);
         drop(held);
         let addr = |p: &u16| format!("127.0.0.1:{p}");
         let s: Vec<String> = ports[..sealers].iter().map(addr).collect();
         let o: Vec<String> = ports[sealers..].iter().map(addr).collect();
-        let rpc_base = free_ports((sealers + observers) as u16);
         let mut args = vec![
             "chain".to_string(),
             "new".into(),
