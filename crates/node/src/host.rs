@@ -514,7 +514,12 @@ impl Host {
                     a.tx = self.pool.get(&h).cloned();
                 }
                 if let Some((who, nonce)) = q.nonce_of {
-                    a.next_nonce = Some(self.pool.next_nonce(&who, nonce));
+                    // The caller read `nonce` from a snapshot that may predate a commit this
+                    // host has made since (the committed transactions have left the pool):
+                    // start from the newer of the two, or a just-committed nonce comes back
+                    // as "pending" and a client signs it again.
+                    let here = crate::pool::account_nonce(&self.state()?, &who)?;
+                    a.next_nonce = Some(self.pool.next_nonce(&who, nonce.max(here)));
                 }
                 a.queued_count = self.pool.queued();
                 if q.list > 0 {
