@@ -16,6 +16,7 @@
 //! `cores ÷ Σ per-node cost` for the nodes of the chain (all assumed on this machine, as with
 //! `jinlian up`; observers skip the signature check, trusting the commit certificate).
 
+use crate::client_cmd::key_from_hex;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_sol_types::{SolCall, SolValue, sol};
 use anyhow::{Context, Result, anyhow, bail, ensure};
@@ -292,12 +293,12 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
         let funder = match &args.key {
-            Some(hex) => key_from_hex(chain.suite, hex)?,
+            Some(hex) => key_from_hex(chain.suite, hex, "--key")?,
             None if chain.jinlian => crate::up::dev_keys(chain.suite)
                 .into_iter()
                 .next()
                 .context("no dev key for this suite")?,
-            None => key_from_hex(chain.suite, ANVIL_KEY)?,
+            None => key_from_hex(chain.suite, ANVIL_KEY, "anvil's key")?,
         };
         let calibration = if args.calibrate {
             eprintln!("calibrating: {CALIBRATE_TXS} transfers checked, executed and stored here…");
@@ -328,7 +329,7 @@ pub fn run(args: Args) -> Result<()> {
                 if let Some(bin) = anvil_bin {
             let anvil = Anvil::start(&bin)?;
             let base = discover("anvil", std::slice::from_ref(&anvil.url), Some(anvil.pid())).await?;
-            let key = key_from_hex(CryptoSuite::Ecdsa, ANVIL_KEY)?;
+            let key = key_from_hex(CryptoSuite::Ecdsa, ANVIL_KEY, "anvil's key")?;
             eprintln!("baseline: the same workload against anvil ({})", bin.display());
             let b = workload(&args, &base, Envelope::Eth, &key).await?;
             drop(anvil);
@@ -357,14 +358,6 @@ pub fn run(args: Args) -> Result<()> {
         );
         Ok(())
     })
-}
-
-fn key_from_hex(suite: CryptoSuite, hex: &str) -> Result<KeyPair> {
-    let bytes = alloy_primitives::hex::decode(hex.trim().trim_start_matches("0x"))
-        .context("the key is not hex")?;
-    let secret: [u8; 32] =
-        bytes.try_into().map_err(|_| anyhow!("the key must be 32 bytes of hex"))?;
-    KeyPair::from_secret(suite, &secret).map_err(|e| anyhow!("bad key: {e}"))
 }
 
 fn http_client(url: &str) -> Result<HttpClient> {
@@ -662,36 +655,30 @@ async fn prepare(
     let token: Address = serde_json::from_value(r[0]["contractAddress"].clone())
         .context("the deployment's receipt has no contract address")?;
     let per_sender = args.txs.div_ceil(args.senders) as u128;
+    // The funder's setup transactions, nonces counting up.
     let mut setup = Vec::new();
-    for k in &keys {
-        let input = transferCall { to: k.address(), value: U256::from(SENDER_TOKENS) }.abi_encode();
+    let mut fund = |to: Address, value: U256, input: Bytes, gas: u64| -> Result<()> {
         setup.push(sign(
             chain,
             env,
             funder,
             nonce,
             block_limit,
-            TxKind::Call(token),
-            U256::ZERO,
-            input.into(),
-            TRANSFER_GAS,
+            TxKind::Call(to),
+            value,
+            input,
+            gas,
         )?);
         nonce += 1;
+        Ok(())
+    };
+    for k in &keys {
+        let input = transferCall { to: k.address(), value: U256::from(SENDER_TOKENS) }.abi_encode();
+        fund(token, U256::ZERO, input.into(), TRANSFER_GAS)?;
         if chain.gas_price > 0 && env == Envelope::Eth {
             let gas_money = U256::from(chain.gas_price)
                 * U256::from(u128::from(TRANSFER_GAS) * (per_sender + 10) * 2);
-            setup.push(sign(
-                chain,
-                env,
-                funder,
-                nonce,
-                block_limit,
-                TxKind::Call(k.address()),
-                gas_money,
-                Bytes::new(),
-                21_000,
-            )?);
-            nonce += 1;
+            fund(k.address(), gas_money, Bytes::new(), 21_000)?;
         }
     }
     eprintln!("setup: {} transactions give {} senders tokens…", setup.len(), keys.len());

@@ -268,13 +268,7 @@ impl Ctx {
                     .with_context(|| format!("cannot read {}", f.display()))?,
             )
             .with_context(|| format!("{} is not a key file", f.display()))?,
-            (None, Some(hex)) => {
-                let b = alloy_primitives::hex::decode(hex.trim_start_matches("0x"))
-                    .context("--private-key is not hex")?;
-                let b: [u8; 32] =
-                    b.try_into().map_err(|_| anyhow!("--private-key must be 32 bytes"))?;
-                KeyPair::from_secret(suite, &b)?
-            }
+            (None, Some(hex)) => key_from_hex(suite, hex, "--private-key")?,
             (None, None) => {
                 bail!("this command signs a transaction: give --key FILE or --private-key HEX")
             }
@@ -956,4 +950,12 @@ pub fn console(conn: Conn) -> Result<()> {
     // A script fed to the console learns whether every command succeeded.
     ensure!(!failed, "some commands failed");
     Ok(())
+}
+
+/// A key pair from a hex secret (`0x` optional) given as `flag`.
+pub(crate) fn key_from_hex(suite: CryptoSuite, hex: &str, flag: &str) -> Result<KeyPair> {
+    let b = alloy_primitives::hex::decode(hex.trim().trim_start_matches("0x"))
+        .with_context(|| format!("{flag} is not hex"))?;
+    let b: [u8; 32] = b.try_into().map_err(|_| anyhow!("{flag} must be 32 bytes"))?;
+    Ok(KeyPair::from_secret(suite, &b)?)
 }

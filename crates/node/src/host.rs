@@ -597,8 +597,7 @@ impl Host {
             self.gossip(txs);
         }
         if std::mem::take(&mut self.pooled_since_pass) {
-            self.inputs.push_back(Input::TxsPending(self.packable()));
-            self.say_if_block_full();
+            self.say_pending();
         }
     }
 
@@ -617,13 +616,16 @@ impl Host {
         Ok((rules, limit))
     }
 
-    /// Tells the replica when the pool holds a full block (`tx_count_limit` transactions not
-    /// waiting behind a nonce gap), so a loaded chain proposes at once. Transactions stuck
-    /// behind a gap never count: they cannot make anyone skip the interval.
-    fn say_if_block_full(&mut self) {
+    /// Tells the replica whether the pool has something to pack, and when it holds a full
+    /// block (`tx_count_limit` transactions not waiting behind a nonce gap), so a loaded chain
+    /// proposes at once. Transactions stuck behind a gap never count: they cannot make anyone
+    /// skip the interval.
+    fn say_pending(&mut self) {
+        let packable = self.packable();
+        self.inputs.push_back(Input::TxsPending(packable));
         let Ok((_, limit)) = self.head_rules() else { return };
         let ready = self.pool.len().saturating_sub(self.pool.queued()) as u64;
-        if ready >= limit && self.packable() {
+        if packable && ready >= limit {
             self.inputs.push_back(Input::BlockFull);
         }
     }
@@ -1169,8 +1171,7 @@ impl Host {
                             r.set_timing(now_ms(), c.block_interval_ms, c.timeout_ms, &mut out);
                             self.perform(out)?;
                         }
-                        self.inputs.push_back(Input::TxsPending(self.packable()));
-                        self.say_if_block_full();
+                        self.say_pending();
                     }
                 }
                 Output::ReportFault { from, fault } => {

@@ -218,11 +218,6 @@ impl Pool {
         self.txs.len()
     }
 
-    /// Bytes of the pooled transactions.
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
     /// Whether the pool is empty.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()

@@ -436,24 +436,12 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
 
 /// Resident memory of a process, MiB (0 if it cannot be read).
 pub fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
+    jinlian_node::metrics::process_usage(Some(pid)).map_or(0.0, |(_, rss)| rss as f64 / 1048576.0)
 }
 
-/// CPU seconds (user + system) a process has used so far, from /proc (100 ticks per second).
+/// CPU seconds (user + system) a process has used so far, from /proc.
 pub fn cpu_secs(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name (which may hold spaces) start after ") ".
-            let rest = s.rsplit_once(") ")?.1;
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
-        })
-        .unwrap_or(0.0)
+    jinlian_node::metrics::process_usage(Some(pid)).map_or(0.0, |(cpu, _)| cpu)
 }
 
 /// The Python of the test venv (`scripts/test.sh` makes it and sets `JINLIAN_PYTHON`).
